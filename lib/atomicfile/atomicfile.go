@@ -1,0 +1,104 @@
+// Package atomicfile writes files that other programs read: the data goes to
+// a temporary file in the same directory (rename is atomic only within one
+// file system, and a directory is always on one), is fsynced, and is renamed
+// over the target, so a reader sees the old file or the whole new one.
+package atomicfile
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync/atomic"
+	"time"
+)
+
+// File is a pending replacement of a file.
+type File struct {
+	f      *os.File
+	tmp    string
+	path   string
+	NoSync bool // skip the fsync where the original does (supervise's status)
+	done   bool
+}
+
+var seq atomic.Uint64
+
+// Create opens a temporary file for path. With tmp empty the name is unique
+// and beside path; otherwise it is exactly tmp, as the original names it
+// (tcprules' rules.tmp, supervise's status.new) and it is truncated.
+func Create(path, tmp string, perm os.FileMode) (*File, error) {
+	if tmp != "" {
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+		if err != nil {
+			return nil, err
+		}
+		return &File{f: f, tmp: tmp, path: path}, nil
+	}
+	dir, base := filepath.Split(path)
+	for {
+		name := filepath.Join(dir, "."+base+".tmp"+strconv.Itoa(os.Getpid())+"."+
+			strconv.FormatInt(time.Now().UnixNano(), 36)+strconv.FormatUint(seq.Add(1), 10))
+		f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, perm)
+		if os.IsExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		return &File{f: f, tmp: name, path: path}, nil
+	}
+}
+
+// Write writes to the temporary file.
+func (a *File) Write(b []byte) (int, error) { return a.f.Write(b) }
+
+// File returns the temporary file, for seeking writers (cdb).
+func (a *File) File() *os.File { return a.f }
+
+// TempName is the temporary file's name.
+func (a *File) TempName() string { return a.tmp }
+
+// Commit makes the new contents visible: fsync, close, rename.
+func (a *File) Commit() error {
+	if a.done {
+		return os.ErrClosed
+	}
+	a.done = true
+	if !a.NoSync {
+		if err := a.f.Sync(); err != nil {
+			a.f.Close()
+			return err
+		}
+	}
+	if err := a.f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(a.tmp, a.path)
+}
+
+// Abort drops the new contents and removes the temporary file.
+func (a *File) Abort() {
+	if a.done {
+		return
+	}
+	a.done = true
+	a.f.Close()
+	os.Remove(a.tmp)
+}
+
+// WriteFile replaces path with data atomically.
+func WriteFile(path string, data []byte, perm os.FileMode) error {
+	f, err := Create(path, "", perm)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Abort()
+		return err
+	}
+	if err := f.Commit(); err != nil {
+		os.Remove(f.tmp)
+		return err
+	}
+	return nil
+}
