@@ -1,0 +1,189 @@
+// Package harness runs real binaries for end-to-end tests: paths to ./bin and
+// to the C peers, processes in their own groups that die with the test, and
+// bounded waits for conditions instead of sleeps.
+package harness
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+var (
+	rootOnce sync.Once
+	root     string
+)
+
+// Root is the repository root: the directory holding go.mod.
+func Root() string {
+	rootOnce.Do(func() {
+		dir, err := os.Getwd()
+		if err != nil {
+			panic(err)
+		}
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+				root = dir
+				return
+			}
+			parent := filepath.Dir(dir)
+			if parent == dir {
+				panic("harness: no go.mod above the working directory")
+			}
+			dir = parent
+		}
+	})
+	return root
+}
+
+// Bin is the absolute path of ./bin/name; the test fails when it is not built.
+func Bin(t testing.TB, name string) string {
+	t.Helper()
+	p := filepath.Join(Root(), "bin", name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("%s is not built: run make first", p)
+	}
+	return p
+}
+
+// InCI reports whether we run in CI, where a missing peer is a failure.
+func InCI() bool { return os.Getenv("CI") == "true" }
+
+// NeedPeer returns path when that C program (or other peer) is installed.
+// Otherwise the test fails in CI and is skipped loudly elsewhere.
+func NeedPeer(t testing.TB, path string) string {
+	t.Helper()
+	if _, err := os.Stat(path); err == nil {
+		return path
+	}
+	missing(t, "peer "+path+" is not installed (make test installs the peers when run as root)")
+	return path
+}
+
+// NeedRoot makes sure the test runs as root.
+func NeedRoot(t testing.TB) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		missing(t, "this test needs root")
+	}
+}
+
+func missing(t testing.TB, why string) {
+	t.Helper()
+	if InCI() {
+		t.Fatalf("CI: %s", why)
+	}
+	os.Stderr.WriteString("\n*** SKIPPING " + t.Name() + ": " + why + " ***\n\n")
+	t.Skip(why)
+}
+
+// Start starts cmd in its own process group; when the test ends the group
+// gets SIGTERM, then SIGKILL after 2 s, and is waited for.
+func Start(t testing.TB, cmd *exec.Cmd) *exec.Cmd {
+	t.Helper()
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start %s: %v", cmd.Path, err)
+	}
+	done := make(chan struct{})
+	go func() {
+		cmd.Wait()
+		close(done)
+	}()
+	t.Cleanup(func() {
+		pgid := cmd.Process.Pid
+		syscall.Kill(-pgid, syscall.SIGTERM)
+		syscall.Kill(-pgid, syscall.SIGCONT)
+		select {
+		case <-done:
+		case <-time.After(2 * time.Second):
+			syscall.Kill(-pgid, syscall.SIGKILL)
+			<-done
+		}
+		// the leader is gone; make sure nothing else of the group lives on
+		syscall.Kill(-pgid, syscall.SIGKILL)
+	})
+	return cmd
+}
+
+// Done reports whether a process started by Start has exited.
+func Done(cmd *exec.Cmd) bool {
+	return cmd.Process != nil && syscall.Kill(cmd.Process.Pid, 0) != nil
+}
+
+// WaitFor polls cond every 10 ms until it holds; the test fails with what
+// when timeout passes first.
+func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", timeout, what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// FreePort finds a free TCP port on 127.0.0.1, for programs that cannot be
+// told to bind port 0 and report it.
+func FreePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// Run runs cmd in its own process group, killed after timeout, and returns
+// its stdout, stderr and exit code (-1 when killed by a signal or not run).
+func Run(t testing.TB, timeout time.Duration, cmd *exec.Cmd) (stdout, stderr []byte, code int) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if cmd.Stdout == nil {
+		cmd.Stdout = &out
+	}
+	if cmd.Stderr == nil {
+		cmd.Stderr = &errb
+	}
+	if cmd.SysProcAttr == nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{}
+	}
+	cmd.SysProcAttr.Setpgid = true
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("run %s: %v", cmd.Path, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	var err error
+	select {
+	case err = <-done:
+	case <-ctx.Done():
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+		<-done
+		t.Fatalf("%s did not finish within %v", cmd.Path, timeout)
+	}
+	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	code = 0
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		code = -1
+	}
+	return out.Bytes(), errb.Bytes(), code
+}
