@@ -1,0 +1,363 @@
+package qmailqueue
+
+import (
+	"bufio"
+	"errors"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// Maildir is the built-in store: each message is written once into the
+// Maildir Dir, headed by qmail-queue's own Received line, a Return-Path
+// and Delivered-To (one recipient) or X-Envelope-To (several) lines.
+//
+// Durability: the file is written in tmp/, fsynced, linked into new/,
+// and new/ is fsynced before Commit returns nil. Nothing partial is ever
+// visible in new/.
+//
+// The message streams in before the envelope, and the envelope decides
+// the first lines of the file: up to SpillAt bytes are held in memory;
+// past that the body goes to a scratch file in tmp/ that Commit copies
+// behind the header in the kernel (copy_file_range), so memory stays
+// bounded whatever the size.
+type Maildir struct {
+	Dir string
+	// Pid and UID for the Received line; 0 means os.Getpid()/os.Getuid().
+	Pid, UID int
+	// SpillAt is the in-memory limit before the body goes to a scratch
+	// file; 0 means DefaultSpillAt.
+	SpillAt int
+
+	mu    sync.Mutex
+	spare []byte        // reused body buffer (one message at a time per session)
+	bw    *bufio.Writer // reused output buffer
+	newfd int           // open new/ directory, for fsync; 0 when not open
+}
+
+// DefaultSpillAt is the body size held in memory before spilling.
+const DefaultSpillAt = 64 << 10
+
+// FileMode is the mode of the stored messages.
+const FileMode = 0600
+
+var (
+	seq      atomic.Uint64
+	hostOnce sync.Once
+	hostPart string
+)
+
+// uniqueName returns a Maildir base name: TIME.MusecPpidQseq.HOST, unique
+// per process by the sequence number and across processes by the pid.
+func uniqueName(now time.Time, pid int) string {
+	hostOnce.Do(func() {
+		h, err := os.Hostname()
+		if err != nil || h == "" {
+			h = "localhost"
+		}
+		// Maildir names cannot hold / or :; encode them as the
+		// Maildir convention does.
+		b := make([]byte, 0, len(h))
+		for i := 0; i < len(h); i++ {
+			switch h[i] {
+			case '/':
+				b = append(b, `\057`...)
+			case ':':
+				b = append(b, `\072`...)
+			default:
+				b = append(b, h[i])
+			}
+		}
+		hostPart = string(b)
+	})
+	b := make([]byte, 0, 64)
+	b = strconv.AppendInt(b, now.Unix(), 10)
+	b = append(b, ".M"...)
+	b = strconv.AppendInt(b, int64(now.Nanosecond()/1000), 10)
+	b = append(b, 'P')
+	b = strconv.AppendInt(b, int64(pid), 10)
+	b = append(b, 'Q')
+	b = strconv.AppendUint(b, seq.Add(1), 10)
+	b = append(b, '.')
+	b = append(b, hostPart...)
+	return string(b)
+}
+
+// Open starts a message. Nothing touches the disk until the body passes
+// SpillAt or Commit is called.
+func (q *Maildir) Open() (Message, error) {
+	m := &maildirMessage{q: q, start: time.Now()}
+	q.mu.Lock()
+	m.buf, q.spare = q.spare[:0], nil
+	q.mu.Unlock()
+	m.pid = q.Pid
+	if m.pid == 0 {
+		m.pid = os.Getpid()
+	}
+	return m, nil
+}
+
+type maildirMessage struct {
+	q       *Maildir
+	start   time.Time
+	pid     int
+	buf     []byte
+	spill   int // scratch file fd, -1 or 0 when none (0 is never ours: stdin)
+	spillNm string
+	spillN  int64
+	err     error // first write error (exit code 53)
+	done    bool
+}
+
+func (m *maildirMessage) Pid() int { return m.pid }
+
+func (m *maildirMessage) Write(b []byte) (int, error) {
+	if m.err != nil || m.done {
+		return len(b), nil
+	}
+	if m.spill == 0 {
+		limit := m.q.SpillAt
+		if limit <= 0 {
+			limit = DefaultSpillAt
+		}
+		if len(m.buf)+len(b) <= limit {
+			m.buf = append(m.buf, b...)
+			return len(b), nil
+		}
+		if err := m.startSpill(); err != nil {
+			m.err = err
+			return len(b), nil
+		}
+	}
+	if err := writeAll(m.spill, b); err != nil {
+		m.err = &ExitError{Code: 53}
+		return len(b), nil
+	}
+	m.spillN += int64(len(b))
+	return len(b), nil
+}
+
+func (m *maildirMessage) startSpill() error {
+	name := m.q.Dir + "/tmp/" + uniqueName(time.Now(), m.pid)
+	fd, err := unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FileMode)
+	if err != nil {
+		return createErr(err, 63)
+	}
+	m.spill, m.spillNm = fd, name
+	if err := writeAll(fd, m.buf); err != nil {
+		return &ExitError{Code: 53}
+	}
+	m.spillN = int64(len(m.buf))
+	m.buf = m.buf[:0]
+	return nil
+}
+
+func (m *maildirMessage) dropSpill() {
+	if m.spill != 0 {
+		unix.Close(m.spill)
+		unix.Unlink(m.spillNm)
+		m.spill = 0
+	}
+}
+
+// release returns the body buffer for the session's next message.
+func (m *maildirMessage) release() {
+	m.done = true
+	m.dropSpill()
+	if cap(m.buf) <= 2*DefaultSpillAt {
+		m.q.mu.Lock()
+		m.q.spare = m.buf[:0]
+		m.q.mu.Unlock()
+	}
+	m.buf = nil
+}
+
+func (m *maildirMessage) Abort() {
+	if !m.done {
+		m.release()
+	}
+}
+
+func (m *maildirMessage) Commit(from string, to []string) error {
+	if m.done {
+		return &ExitError{Code: 81}
+	}
+	defer m.release()
+	if m.err != nil {
+		return m.err
+	}
+	from, to, err := checkEnvelope(from, to)
+	if err != nil {
+		return err
+	}
+	return m.store(from, to)
+}
+
+func (m *maildirMessage) store(from string, to []string) error {
+	q := m.q
+	base := uniqueName(m.start, m.pid)
+	tmp := q.Dir + "/tmp/" + base
+	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FileMode)
+	if err != nil {
+		return createErr(err, 63)
+	}
+	fail := func(code int) error {
+		unix.Close(fd)
+		unix.Unlink(tmp)
+		return &ExitError{Code: code}
+	}
+	q.mu.Lock()
+	if q.bw == nil {
+		q.bw = bufio.NewWriterSize(nil, 16384)
+	}
+	w := q.bw
+	q.bw = nil
+	q.mu.Unlock()
+	defer func() {
+		q.mu.Lock()
+		q.bw = w
+		q.mu.Unlock()
+	}()
+	w.Reset(rawFD(fd))
+	uid := q.UID
+	if q.UID == 0 {
+		uid = os.Getuid()
+	}
+	writeHeader(w, m.start, m.pid, uid, from, to)
+	w.Write(m.buf)
+	if err := w.Flush(); err != nil {
+		return fail(53)
+	}
+	w.Reset(nil)
+	if m.spill != 0 {
+		if err := copyFD(fd, m.spillNm, m.spillN); err != nil {
+			return fail(53)
+		}
+	}
+	if err := unix.Fsync(fd); err != nil {
+		return fail(53)
+	}
+	if err := unix.Close(fd); err != nil {
+		unix.Unlink(tmp)
+		return &ExitError{Code: 53}
+	}
+	dst := q.Dir + "/new/" + base
+	if err := unix.Link(tmp, dst); err != nil {
+		unix.Unlink(tmp)
+		return createErr(err, 66)
+	}
+	unix.Unlink(tmp)
+	if err := q.syncNew(); err != nil {
+		// Not durable: take it back, so a retry never makes a duplicate.
+		unix.Unlink(dst)
+		return &ExitError{Code: 53}
+	}
+	return nil
+}
+
+func (q *Maildir) syncNew() error {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.newfd == 0 {
+		fd, err := unix.Open(q.Dir+"/new", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return err
+		}
+		q.newfd = fd
+	}
+	return unix.Fsync(q.newfd)
+}
+
+// Close releases the open new/ directory. The Maildir stays usable.
+func (q *Maildir) Close() {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.newfd != 0 {
+		unix.Close(q.newfd)
+		q.newfd = 0
+	}
+}
+
+// createErr maps a failure to create a file: a full disk or quota is 53,
+// anything else the queue-trouble code given.
+func createErr(err error, code int) error {
+	if errors.Is(err, unix.ENOSPC) || errors.Is(err, unix.EDQUOT) {
+		return &ExitError{Code: 53}
+	}
+	return &ExitError{Code: code}
+}
+
+func copyFD(dst int, src string, n int64) error {
+	sfd, err := unix.Open(src, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(sfd)
+	var off int64
+	for off < n {
+		k, err := unix.CopyFileRange(sfd, &off, dst, nil, int(min(n-off, 1<<30)), 0)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil || k == 0 {
+			return copyRW(dst, sfd, off, n, err)
+		}
+	}
+	return nil
+}
+
+// copyRW is the fallback where copy_file_range is refused (EXDEV on old
+// kernels, ENOSYS, EINVAL on some file systems).
+func copyRW(dst, src int, off, n int64, cerr error) error {
+	if cerr != nil && cerr != unix.EXDEV && cerr != unix.ENOSYS && cerr != unix.EINVAL && cerr != unix.EOPNOTSUPP {
+		return cerr
+	}
+	var b [32768]byte
+	for off < n {
+		k, err := unix.Pread(src, b[:min(int64(len(b)), n-off)], off)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if k == 0 {
+			return unix.EIO
+		}
+		if err := writeAll(dst, b[:k]); err != nil {
+			return err
+		}
+		off += int64(k)
+	}
+	return nil
+}
+
+type rawFD int
+
+func (f rawFD) Write(b []byte) (int, error) {
+	if err := writeAll(int(f), b); err != nil {
+		return 0, err
+	}
+	return len(b), nil
+}
+
+func writeAll(fd int, b []byte) error {
+	for len(b) > 0 {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return unix.EIO
+		}
+		b = b[n:]
+	}
+	return nil
+}

@@ -1,0 +1,177 @@
+package qmailqueue
+
+import (
+	"bufio"
+	"io"
+	"os"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Program runs a qmail-queue-compatible program once per message, as
+// notqmail's qmail_open/qmail_close: message on its fd 0, envelope on its
+// fd 1, custom error text on its fd 6, fd 2 inherited, environment
+// inherited, working directory Dir.
+type Program struct {
+	Path string // executed directly (no PATH search); relative to Dir
+	Dir  string // the qmail home
+}
+
+// Open starts the program before qmail-smtpd says 354. A program that
+// cannot be run still gives a Message: like stock's forked child that
+// fails to exec, it swallows the data and Commit reports exit 120 (or 61
+// when Dir is unusable), so the client hears about it after the final dot.
+func (p *Program) Open() (Message, error) {
+	mr, mw, err := os.Pipe()
+	if err != nil {
+		return nil, err
+	}
+	er, ew, err := os.Pipe()
+	if err != nil {
+		mr.Close()
+		mw.Close()
+		return nil, err
+	}
+	xr, xw, err := os.Pipe()
+	if err != nil {
+		mr.Close()
+		mw.Close()
+		er.Close()
+		ew.Close()
+		return nil, err
+	}
+	path := p.Path
+	if path != "" && path[0] != '/' && p.Dir != "" {
+		// os.StartProcess resolves a relative program against our own
+		// directory, not attr.Dir; the child chdirs to Dir as stock.
+		path = p.Dir + "/" + path
+	}
+	attr := &os.ProcAttr{
+		Dir:   p.Dir,
+		Files: []*os.File{mr, er, os.Stderr, nil, nil, nil, xw},
+	}
+	proc, err := os.StartProcess(path, []string{p.Path}, attr)
+	mr.Close()
+	er.Close()
+	xw.Close()
+	if err != nil {
+		mw.Close()
+		ew.Close()
+		xr.Close()
+		code := CodeExecFailed
+		if p.Dir != "" {
+			if cerr := unix.Access(p.Dir, unix.X_OK); cerr != nil {
+				code = 61
+			}
+		}
+		return &deadMessage{code: code}, nil
+	}
+	m := &programMessage{proc: proc, mw: mw, ew: ew, xr: xr}
+	m.bw = bufio.NewWriterSize(fdWriter{m}, 16384)
+	return m, nil
+}
+
+type programMessage struct {
+	proc   *os.Process
+	mw     *os.File // message pipe (child's fd 0)
+	ew     *os.File // envelope pipe (child's fd 1)
+	xr     *os.File // error-text pipe (child's fd 6)
+	bw     *bufio.Writer
+	failed bool // stock's flagerr: a pipe write failed
+	done   bool
+}
+
+// fdWriter writes to the message pipe and remembers a failure instead of
+// returning it: stock keeps reading the client's data to the final dot.
+type fdWriter struct{ m *programMessage }
+
+func (w fdWriter) Write(b []byte) (int, error) {
+	if !w.m.failed {
+		if _, err := w.m.mw.Write(b); err != nil {
+			w.m.failed = true
+		}
+	}
+	return len(b), nil
+}
+
+func (m *programMessage) Pid() int { return m.proc.Pid }
+
+func (m *programMessage) Write(b []byte) (int, error) {
+	if m.failed {
+		return len(b), nil
+	}
+	return m.bw.Write(b)
+}
+
+func (m *programMessage) Commit(from string, to []string) error {
+	if m.done {
+		return &ExitError{Code: 81}
+	}
+	m.done = true
+	if !m.failed {
+		m.bw.Flush()
+	}
+	m.mw.Close()
+	if !m.failed {
+		env := AppendEnvelope(nil, from, to)
+		if _, err := m.ew.Write(env); err != nil {
+			m.failed = true
+		}
+	}
+	m.ew.Close()
+	return m.finish()
+}
+
+// finish reads fd 6 to EOF before waiting, as notqmail 1.09.
+func (m *programMessage) finish() error {
+	var text [256]byte
+	n, _ := io.ReadFull(m.xr, text[:255])
+	io.Copy(io.Discard, m.xr)
+	m.xr.Close()
+	st, err := m.proc.Wait()
+	if err != nil {
+		return &ExitError{Code: CodeWaitSurpise}
+	}
+	ws, ok := st.Sys().(syscall.WaitStatus)
+	if !ok || ws.Signaled() {
+		return &ExitError{Code: CodeCrashed}
+	}
+	code := ws.ExitStatus()
+	switch {
+	case code == 0 && !m.failed:
+		return nil
+	case code == 0:
+		return &ExitError{Code: 0}
+	case code == CodeCustom && n > 2:
+		return &ExitError{Code: code, Text: string(text[:n])}
+	}
+	return &ExitError{Code: code}
+}
+
+// Abort closes both pipes without the envelope's final NUL: a real
+// qmail-queue then exits 54 and queues nothing. The child is reaped.
+func (m *programMessage) Abort() {
+	if m.done {
+		return
+	}
+	m.done = true
+	m.failed = true
+	m.mw.Close()
+	m.ew.Close()
+	m.finish()
+}
+
+// deadMessage stands for a program that could not be started.
+type deadMessage struct {
+	code int
+	done bool
+}
+
+func (d *deadMessage) Pid() int                    { return 0 }
+func (d *deadMessage) Write(b []byte) (int, error) { return len(b), nil }
+func (d *deadMessage) Abort()                      { d.done = true }
+func (d *deadMessage) Commit(string, []string) error {
+	d.done = true
+	return &ExitError{Code: d.code}
+}
