@@ -1,0 +1,269 @@
+// Package cdb reads and writes djb's constant database format, byte for byte
+// as cdbmake and tcprules write it.
+//
+// The reader takes untrusted files: every position and length read from the
+// file is checked against the file size before it is used, and a file that
+// does not hold together is reported as ErrFormat (which wraps EPROTO, djb's
+// "protocol error"), never a panic and never an allocation the file asks for.
+// As in djb's library, nothing is checked up front: a lookup touches only the
+// header slot, the hash table and the records it needs, so a damaged file
+// fails only for the keys that reach the damage.
+package cdb
+
+import (
+	"encoding/binary"
+	"errors"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// headerSize is the fixed table of 256 (position, slots) pairs.
+const headerSize = 2048
+
+type formatError struct{}
+
+func (formatError) Error() string { return "cdb: format error" }
+func (formatError) Unwrap() error { return unix.EPROTO }
+
+// ErrFormat reports a file that is not a well-formed cdb (truncated, or a
+// position or length pointing outside the file). errors.Is(err, unix.EPROTO)
+// holds for it, so strerr prints "protocol error" as djb's programs do.
+var ErrFormat error = formatError{}
+
+// CDB is an open constant database. It is safe for concurrent readers.
+type CDB struct {
+	data   []byte
+	mapped bool
+	// initErr is returned by every lookup: djb's cdb_init never fails, the
+	// first read does (an empty file cannot be mapped: EINVAL).
+	initErr error
+}
+
+// Hash is djb's cdb hash: h = ((h << 5) + h) ^ c from 5381.
+func Hash(key []byte) uint32 {
+	h := uint32(5381)
+	for _, c := range key {
+		h = ((h << 5) + h) ^ uint32(c)
+	}
+	return h
+}
+
+// Open maps the file read-only. The returned slices point into the mapping
+// and stay valid until Close.
+func Open(path string) (*CDB, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return OpenFile(f)
+}
+
+// OpenFile maps an open file; f may be closed afterwards.
+func OpenFile(f *os.File) (*CDB, error) {
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	size := st.Size()
+	if size == 0 {
+		// djb maps the file, falls back to read(2), and the empty file then
+		// reports "invalid argument" from the failed mmap: keep that wording.
+		return &CDB{initErr: &os.PathError{Op: "mmap", Path: f.Name(), Err: unix.EINVAL}}, nil
+	}
+	if int64(int(size)) != size || size < 0 {
+		return nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: unix.EFBIG}
+	}
+	b, err := unix.Mmap(int(f.Fd()), 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
+	if err != nil {
+		return nil, &os.PathError{Op: "mmap", Path: f.Name(), Err: err}
+	}
+	return &CDB{data: b, mapped: true}, nil
+}
+
+// FromBytes reads a cdb held in memory; b must not change while in use.
+func FromBytes(b []byte) *CDB { return &CDB{data: b} }
+
+// Close unmaps the file. Slices returned earlier become invalid.
+func (c *CDB) Close() error {
+	if c.mapped && c.data != nil {
+		b := c.data
+		c.data = nil
+		c.mapped = false
+		return unix.Munmap(b)
+	}
+	c.data = nil
+	return nil
+}
+
+// Size is the length of the database in bytes.
+func (c *CDB) Size() int { return len(c.data) }
+
+// read returns n bytes at pos, or ErrFormat when they are not all in the file.
+func (c *CDB) read(pos, n uint64) ([]byte, error) {
+	size := uint64(len(c.data))
+	if pos > size || size-pos < n {
+		return nil, ErrFormat
+	}
+	return c.data[pos : pos+n], nil
+}
+
+func (c *CDB) u32pair(pos uint64) (uint32, uint32, error) {
+	b, err := c.read(pos, 8)
+	if err != nil {
+		return 0, 0, err
+	}
+	return binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:]), nil
+}
+
+// Get returns the data of the first record with key. The slice points into
+// the database (no copy).
+func (c *CDB) Get(key []byte) (val []byte, ok bool, err error) {
+	it := c.Find(key)
+	if it.Next() {
+		return it.Value(), true, nil
+	}
+	return nil, false, it.Err()
+}
+
+// Iterator walks the records of one key in insertion order.
+type Iterator struct {
+	c      *CDB
+	key    []byte
+	khash  uint32
+	hpos   uint64
+	hslots uint64
+	kpos   uint64
+	loop   uint64
+	val    []byte
+	err    error
+	done   bool
+	start  bool
+}
+
+// Find starts a lookup of every record with key:
+//
+//	it := db.Find(k); for it.Next() { use(it.Value()) }; if it.Err() != nil { ... }
+func (c *CDB) Find(key []byte) Iterator {
+	return Iterator{c: c, key: key}
+}
+
+// Next advances to the next record with the key; false at the end or on error.
+func (it *Iterator) Next() bool {
+	if it.done {
+		return false
+	}
+	c := it.c
+	if c.initErr != nil {
+		return it.fail(c.initErr)
+	}
+	if !it.start {
+		it.start = true
+		h := Hash(it.key)
+		hpos, hslots, err := c.u32pair(uint64(h<<3) & 2047)
+		if err != nil {
+			return it.fail(err)
+		}
+		if hslots == 0 {
+			it.done = true
+			return false
+		}
+		it.khash = h
+		it.hpos = uint64(hpos)
+		it.hslots = uint64(hslots)
+		it.kpos = it.hpos + (uint64(h>>8)%it.hslots)<<3
+	}
+	for it.loop < it.hslots {
+		h, pos, err := c.u32pair(it.kpos)
+		if err != nil {
+			return it.fail(err)
+		}
+		if pos == 0 {
+			break
+		}
+		it.loop++
+		it.kpos += 8
+		if it.kpos == it.hpos+it.hslots<<3 {
+			it.kpos = it.hpos
+		}
+		if h != it.khash {
+			continue
+		}
+		klen, dlen, err := c.u32pair(uint64(pos))
+		if err != nil {
+			return it.fail(err)
+		}
+		if uint64(klen) != uint64(len(it.key)) {
+			continue
+		}
+		k, err := c.read(uint64(pos)+8, uint64(klen))
+		if err != nil {
+			return it.fail(err)
+		}
+		if string(k) != string(it.key) {
+			continue
+		}
+		v, err := c.read(uint64(pos)+8+uint64(klen), uint64(dlen))
+		if err != nil {
+			return it.fail(err)
+		}
+		it.val = v
+		return true
+	}
+	it.done = true
+	it.val = nil
+	return false
+}
+
+func (it *Iterator) fail(err error) bool {
+	it.err = err
+	it.done = true
+	it.val = nil
+	return false
+}
+
+// Value is the data of the current record (points into the database).
+func (it *Iterator) Value() []byte { return it.val }
+
+// Err is the error that ended the iteration, if any.
+func (it *Iterator) Err() error { return it.err }
+
+// ForEach calls fn for every record in file order, as cdbdump does: records
+// run from the end of the header to the first hash table. An error from fn
+// stops the walk and is returned.
+func (c *CDB) ForEach(fn func(key, val []byte) error) error {
+	if c.initErr != nil {
+		return c.initErr
+	}
+	eod, _, err := c.u32pair(0)
+	if err != nil {
+		return err
+	}
+	pos := uint64(headerSize)
+	for pos < uint64(eod) {
+		klen, dlen, err := c.u32pair(pos)
+		if err != nil {
+			return err
+		}
+		k, err := c.read(pos+8, uint64(klen))
+		if err != nil {
+			return err
+		}
+		v, err := c.read(pos+8+uint64(klen), uint64(dlen))
+		if err != nil {
+			return err
+		}
+		if err := fn(k, v); err != nil {
+			return err
+		}
+		pos += 8 + uint64(klen) + uint64(dlen)
+	}
+	if pos != uint64(eod) {
+		return ErrFormat
+	}
+	return nil
+}
+
+// IsFormat reports whether err says the database is malformed.
+func IsFormat(err error) bool { return errors.Is(err, ErrFormat) }
