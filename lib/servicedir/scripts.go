@@ -42,7 +42,7 @@ func safe(s string) bool {
 }
 
 // Quote makes s one shell word: as it is when it is plain, else in single
-// quotes with each ' written as '\''.
+// quotes with each ' written as '\”.
 func Quote(s string) string {
 	if safe(s) {
 		return s
