@@ -42,5 +42,8 @@ install: all
 	@for m in doc/*.1; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man1/; done; true
 	@for m in doc/*.8; do [ -f "$$m" ] && install -m 644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/; done; true
 
+run: all
+	./demo/run.sh
+
 clean:
 	rm -rf bin
