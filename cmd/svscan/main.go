@@ -1,0 +1,21 @@
+// Command svscan starts and monitors a collection of services.
+package main
+
+import (
+	"os"
+
+	"golang.org/x/sys/unix"
+
+	"tinymx/lib/scan"
+	"tinymx/lib/strerr"
+)
+
+func main() {
+	strerr.SetProg(os.Args[0])
+	if len(os.Args) > 1 {
+		if err := unix.Chdir(os.Args[1]); err != nil {
+			strerr.Fatal(strerr.ExitTemp, err, "unable to chdir to ", os.Args[1])
+		}
+	}
+	scan.Loop()
+}
