@@ -3,6 +3,7 @@ package qmailqueue
 import (
 	"bufio"
 	"errors"
+	"io"
 	"os"
 	"strconv"
 	"sync"
@@ -233,6 +234,7 @@ func (m *maildirMessage) store(from string, to []string) error {
 		return fail(53)
 	}
 	w.Reset(nil)
+	step("write")
 	if m.spill != 0 {
 		if err := copyFD(fd, m.spillNm, m.spillN); err != nil {
 			return fail(53)
@@ -241,6 +243,7 @@ func (m *maildirMessage) store(from string, to []string) error {
 	if err := unix.Fsync(fd); err != nil {
 		return fail(53)
 	}
+	step("fsync")
 	if err := unix.Close(fd); err != nil {
 		unix.Unlink(tmp)
 		return &ExitError{Code: 53}
@@ -250,13 +253,24 @@ func (m *maildirMessage) store(from string, to []string) error {
 		unix.Unlink(tmp)
 		return createErr(err, 66)
 	}
+	step("link")
 	unix.Unlink(tmp)
 	if err := q.syncNew(); err != nil {
 		// Not durable: take it back, so a retry never makes a duplicate.
 		unix.Unlink(dst)
 		return &ExitError{Code: 53}
 	}
+	step("fsync new")
 	return nil
+}
+
+// trace, when set by a test, sees each durability step in order.
+var trace func(step string)
+
+func step(s string) {
+	if trace != nil {
+		trace(s)
+	}
 }
 
 func (q *Maildir) syncNew() error {
@@ -360,4 +374,33 @@ func writeAll(fd int, b []byte) error {
 		b = b[n:]
 	}
 	return nil
+}
+
+// Store is maildir-queue's whole job: copy the message from msg to EOF,
+// read the envelope from env, store. A read error on either is exit 54.
+func (q *Maildir) Store(msg io.Reader, env io.ByteReader) error {
+	m, err := q.Open()
+	if err != nil {
+		return &ExitError{Code: 53}
+	}
+	buf := make([]byte, 65536)
+	for {
+		n, err := msg.Read(buf)
+		if n > 0 {
+			m.Write(buf[:n])
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			m.Abort()
+			return &ExitError{Code: 54}
+		}
+	}
+	from, to, err := ReadEnvelope(env)
+	if err != nil {
+		m.Abort()
+		return err
+	}
+	return m.Commit(from, to)
 }

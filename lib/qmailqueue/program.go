@@ -41,17 +41,13 @@ func (p *Program) Open() (Message, error) {
 		ew.Close()
 		return nil, err
 	}
-	path := p.Path
-	if path != "" && path[0] != '/' && p.Dir != "" {
-		// os.StartProcess resolves a relative program against our own
-		// directory, not attr.Dir; the child chdirs to Dir as stock.
-		path = p.Dir + "/" + path
-	}
 	attr := &os.ProcAttr{
 		Dir:   p.Dir,
 		Files: []*os.File{mr, er, os.Stderr, nil, nil, nil, xw},
 	}
-	proc, err := os.StartProcess(path, []string{p.Path}, attr)
+	// The child chdirs to Dir before execve, so a relative Path is
+	// relative to the qmail home, as stock.
+	proc, err := os.StartProcess(p.Path, []string{p.Path}, attr)
 	mr.Close()
 	er.Close()
 	xw.Close()

@@ -155,3 +155,16 @@ func FromEnv(qmailhome string) Queue {
 	}
 	return &Program{Path: "bin/qmail-queue", Dir: qmailhome}
 }
+
+// ExitCode is the exit status a qmail-queue-compatible program gives for
+// err: 0 for nil, the ExitError's code, else 81 (internal bug).
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) && ee.Code > 0 && ee.Code < 256 {
+		return ee.Code
+	}
+	return 81
+}
