@@ -1,0 +1,86 @@
+package walkthrough
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+func conf(t *testing.T, env []string, args ...string) (string, int) {
+	cmd := exec.Command(harness.Bin(t, "qmail-smtpd-conf"), args...)
+	cmd.Env = append(os.Environ(), env...)
+	_, errb, code := harness.Run(t, 10*time.Second, cmd)
+	return string(errb), code
+}
+
+func TestQmailSmtpdConfUsageExits100(t *testing.T) {
+	for _, args := range [][]string{{}, {"a", "b"}, {"a", "b", "relative/dir"}} {
+		out, code := conf(t, nil, args...)
+		if code != 100 || out != "qmail-smtpd-conf: usage: qmail-smtpd-conf acct logacct /smtpd [ ip ]\n" {
+			t.Errorf("%q: %d %q", args, code, out)
+		}
+	}
+}
+
+func TestQmailSmtpdConfRefusesUnknownAccounts(t *testing.T) {
+	d := filepath.Join(t.TempDir(), "smtpd")
+	out, code := conf(t, nil, "root", "no-such-account-x", d)
+	if code != 111 || out != "qmail-smtpd-conf: fatal: unknown account no-such-account-x\n" {
+		t.Fatalf("%d %q", code, out)
+	}
+	out, code = conf(t, nil, "no-such-account-y", "root", d)
+	if code != 111 || out != "qmail-smtpd-conf: fatal: unknown account no-such-account-y\n" {
+		t.Fatalf("%d %q", code, out)
+	}
+	if _, err := os.Stat(d); !os.IsNotExist(err) {
+		t.Fatal("something was created")
+	}
+}
+
+func TestQmailSmtpdConfNeedsControlMe(t *testing.T) {
+	home := t.TempDir()
+	d := filepath.Join(t.TempDir(), "smtpd")
+	out, code := conf(t, []string{"QMAILHOME=" + home}, "root", "root", d)
+	if code != 111 || out != "qmail-smtpd-conf: fatal: unable to read "+home+"/control/me: file does not exist\n" {
+		t.Fatalf("%d %q", code, out)
+	}
+}
+
+func TestQmailSmtpdConfRefusesExistingDirectory(t *testing.T) {
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "control"), 0755)
+	os.WriteFile(filepath.Join(home, "control/me"), []byte("me.test\n"), 0644)
+	d := t.TempDir()
+	out, code := conf(t, []string{"QMAILHOME=" + home}, "root", "root", d)
+	if code != 111 || out != "qmail-smtpd-conf: fatal: unable to create "+d+": file already exists\n" {
+		t.Fatalf("%d %q", code, out)
+	}
+}
+
+func TestQmailSmtpdConfSeedsPortAndConcurrencyFromReisersmtpControls(t *testing.T) {
+	home := t.TempDir()
+	os.MkdirAll(filepath.Join(home, "control"), 0755)
+	os.WriteFile(filepath.Join(home, "control/me"), []byte("me.test\n"), 0644)
+	os.WriteFile(filepath.Join(home, "control/smtpdport"), []byte("2526\n"), 0644)
+	os.WriteFile(filepath.Join(home, "control/maxclients"), []byte("100\n"), 0644)
+	os.MkdirAll(filepath.Join(home, "bin"), 0755)
+	os.WriteFile(filepath.Join(home, "bin/qmail-queue"), []byte("#!/bin/sh\n"), 0755)
+	d := filepath.Join(t.TempDir(), "smtpd")
+	if out, code := conf(t, []string{"QMAILHOME=" + home}, "root", "root", d); code != 0 {
+		t.Fatalf("%d %q", code, out)
+	}
+	for f, want := range map[string]string{"env/PORT": "2526\n", "env/CONCURRENCY": "100\n",
+		"env/QMAILHOME": home + "\n", "env/LOCALNAME": "me.test\n"} {
+		if b, _ := os.ReadFile(filepath.Join(d, f)); string(b) != want {
+			t.Errorf("%s: %q want %q", f, b, want)
+		}
+	}
+	// qmail's queue is there: no Maildir of our own
+	if _, err := os.Stat(filepath.Join(d, "env/MAILDIRQUEUE")); !os.IsNotExist(err) {
+		t.Error("env/MAILDIRQUEUE written although qmail-queue exists")
+	}
+}
