@@ -1,0 +1,20 @@
+// Command qmail-smtpd receives mail by SMTP on fds 0 and 1 (run by
+// tcpserver once per connection) and hands it to a qmail-queue program or
+// the built-in Maildir store. Arguments are ignored, as stock.
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+
+	"tinymx/lib/qmailqueue"
+	"tinymx/lib/smtpd"
+)
+
+func main() {
+	// A write to a client that went away must fail, not kill us.
+	signal.Ignore(syscall.SIGPIPE)
+	in, out := smtpd.Stdio()
+	os.Exit(smtpd.Run(in, out, os.LookupEnv, qmailqueue.FromEnv))
+}
