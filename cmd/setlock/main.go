@@ -4,6 +4,7 @@
 // The Go runtime would keep two cgroup files open on descriptors 3 and 4;
 // the C setlock hands the program its lock on descriptor 3, so we ask the
 // runtime not to read the cgroup limits.
+//
 //go:debug containermaxprocs=0
 //go:debug updatemaxprocs=0
 package main
