@@ -1,0 +1,176 @@
+// Package supervise_test runs the supervision tree end to end: our
+// programs against Debian's daemontools 0.76 in both directions, and the
+// faults a tree must survive.
+package supervise_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+const cdir = "/usr/bin/"
+
+// tool is our program or the C one.
+func ours(t *testing.T, name string) string { return harness.Bin(t, name) }
+func theirs(t *testing.T, name string) string {
+	return harness.NeedPeer(t, cdir+name)
+}
+
+// service makes dir/name with an executable run script.
+func service(t *testing.T, dir, name, run string) string {
+	t.Helper()
+	s := filepath.Join(dir, name)
+	if err := os.MkdirAll(s, 0755); err != nil {
+		t.Fatal(err)
+	}
+	if run != "" {
+		if err := os.WriteFile(filepath.Join(s, "run"), []byte("#!/bin/sh\n"+run+"\n"), 0755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// startSupervise runs supervise (ours or C) on dir and waits until its ok
+// fifo has a reader.
+func startSupervise(t *testing.T, prog, dir string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(prog, dir)
+	cmd.Stderr = &lockedBuffer{}
+	harness.Start(t, cmd)
+	waitOK(t, dir)
+	return cmd
+}
+
+func waitOK(t *testing.T, dir string) {
+	t.Helper()
+	harness.WaitFor(t, 5*time.Second, "supervise/ok of "+dir, func() bool { return okOpen(dir) })
+}
+
+func okOpen(dir string) bool {
+	fd, err := syscall.Open(filepath.Join(dir, "supervise/ok"), syscall.O_WRONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return false
+	}
+	syscall.Close(fd)
+	return true
+}
+
+// status reads the 18-byte record.
+func status(t *testing.T, dir string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(dir, "supervise/status"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 18 {
+		t.Fatalf("status is %d bytes: % x", len(b), b)
+	}
+	return b
+}
+
+func statusPid(t *testing.T, dir string) int {
+	b := status(t, dir)
+	return int(uint32(b[12]) | uint32(b[13])<<8 | uint32(b[14])<<16 | uint32(b[15])<<24)
+}
+
+// waitPid waits until the status shows a running pid other than not.
+func waitPid(t *testing.T, dir string, not int, timeout time.Duration) int {
+	t.Helper()
+	var pid int
+	harness.WaitFor(t, timeout, "a new pid in "+dir+"/supervise/status", func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "supervise/status"))
+		if err != nil || len(b) != 18 {
+			return false
+		}
+		pid = int(uint32(b[12]) | uint32(b[13])<<8 | uint32(b[14])<<16 | uint32(b[15])<<24)
+		return pid != 0 && pid != not && alive(pid)
+	})
+	return pid
+}
+
+func waitDown(t *testing.T, dir string, timeout time.Duration) {
+	t.Helper()
+	harness.WaitFor(t, timeout, dir+" down", func() bool {
+		b, err := os.ReadFile(filepath.Join(dir, "supervise/status"))
+		return err == nil && len(b) == 18 && b[12]|b[13]|b[14]|b[15] == 0
+	})
+}
+
+func alive(pid int) bool {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return false
+	}
+	// a zombie has exited already
+	i := bytes.LastIndexByte(b, ')')
+	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
+}
+
+// run runs a program to completion and returns stdout, stderr, exit code.
+func run(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	o, e, c := harness.Run(t, 10*time.Second, exec.Command(args[0], args[1:]...))
+	return string(o), string(e), c
+}
+
+// normSeconds masks the seconds count, the one thing that may tick between
+// two svstat runs.
+func normSeconds(s string) string {
+	return regexp.MustCompile(` [0-9]+ seconds`).ReplaceAllString(s, " N seconds")
+}
+
+// lockedBuffer collects a child's stderr for later inspection.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func stderrOf(cmd *exec.Cmd) string { return cmd.Stderr.(*lockedBuffer).String() }
+
+// children lists the pids whose parent is ppid, with their command lines.
+func children(ppid int) map[int]string {
+	out := map[int]string{}
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile("/proc/" + e.Name() + "/stat")
+		if err != nil {
+			continue
+		}
+		i := bytes.LastIndexByte(b, ')')
+		f := strings.Fields(string(b[i+2:]))
+		if len(f) < 2 || f[0] == "Z" || f[1] != strconv.Itoa(ppid) {
+			continue
+		}
+		cl, _ := os.ReadFile("/proc/" + e.Name() + "/cmdline")
+		out[pid] = strings.TrimRight(strings.ReplaceAll(string(cl), "\x00", " "), " ")
+	}
+	return out
+}

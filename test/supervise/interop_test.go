@@ -1,0 +1,303 @@
+package supervise_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+// controlRoundTrip walks one service through every svc command with one
+// set of tools against one supervise and checks the status bytes and
+// svstat's words after each step, with both svstat programs.
+func controlRoundTrip(t *testing.T, superviseProg string, tool func(string) string) {
+	dir := t.TempDir()
+	s := service(t, dir, "s", "exec sleep 1000")
+	sup := startSupervise(t, superviseProg, s)
+	pid := waitPid(t, s, 0, 5*time.Second)
+
+	svstatBoth := func(want string) {
+		t.Helper()
+		harness.WaitFor(t, 5*time.Second, "svstat saying "+want, func() bool {
+			c, _, _ := run(t, theirs(t, "svstat"), s)
+			g, _, _ := run(t, ours(t, "svstat"), s)
+			return normSeconds(c) == s+": "+want+"\n" && normSeconds(g) == normSeconds(c)
+		})
+	}
+	svc := func(opts string) {
+		t.Helper()
+		if o, e, c := run(t, tool("svc"), opts, s); o != "" || e != "" || c != 0 {
+			t.Fatalf("svc %s: %q %q %d", opts, o, e, c)
+		}
+	}
+	svstatBoth("up (pid " + itoa(pid) + ") N seconds")
+	if b := status(t, s); b[17] != 'u' || b[16] != 0 {
+		t.Fatalf("status % x", b)
+	}
+	when := status(t, s)[:12]
+
+	svc("-p")
+	svstatBoth("up (pid " + itoa(pid) + ") N seconds, paused")
+	if b := status(t, s); b[16] != 1 || !bytes.Equal(b[:12], when) {
+		t.Fatalf("pause must set byte 16 and keep the timestamp: % x", b)
+	}
+	svc("-c")
+	svstatBoth("up (pid " + itoa(pid) + ") N seconds")
+
+	svc("-d")
+	waitDown(t, s, 5*time.Second)
+	svstatBoth("down N seconds, normally up")
+	if b := status(t, s); b[17] != 'd' {
+		t.Fatalf("want byte % x", b)
+	}
+	if alive(pid) {
+		t.Fatalf("pid %d still running after svc -d", pid)
+	}
+
+	svc("-u")
+	pid = waitPid(t, s, pid, 5*time.Second)
+	svc("-o")
+	harness.WaitFor(t, 3*time.Second, "want byte 0 after svc -o", func() bool { return status(t, s)[17] == 0 })
+	svc("-k")
+	waitDown(t, s, 5*time.Second)
+	if st := status(t, s); st[17] != 0 || st[16] != 0 {
+		t.Fatalf("after -o and -k: % x", st)
+	}
+
+	// a second supervise, of either kind, is refused by the lock
+	for _, p := range []string{ours(t, "supervise"), theirs(t, "supervise")} {
+		_, e, c := run(t, p, s)
+		if c != 111 || e != "supervise: fatal: unable to acquire "+s+"/supervise/lock: temporary failure\n" {
+			t.Fatalf("%s on a supervised dir: %q %d", p, e, c)
+		}
+	}
+	if _, _, c := run(t, tool("svok"), s); c != 0 {
+		t.Fatalf("svok = %d with supervise running", c)
+	}
+	svc("-dx")
+	harness.WaitFor(t, 5*time.Second, "supervise to exit after svc -dx", func() bool { return harness.Done(sup) })
+	if _, _, c := run(t, tool("svok"), s); c != 100 {
+		t.Fatalf("svok = %d after exit", c)
+	}
+	svstatBoth("supervise not running")
+	if e := stderrOf(sup); e != "" {
+		t.Fatalf("supervise wrote %q", e)
+	}
+	if fi, err := os.Stat(filepath.Join(s, "supervise")); err != nil || fi.Mode().Perm() != 0700 {
+		t.Fatalf("supervise/ mode %v %v", fi.Mode(), err)
+	}
+	for name, mode := range map[string]os.FileMode{"lock": 0600, "status": 0644, "control": os.ModeNamedPipe | 0600, "ok": os.ModeNamedPipe | 0600} {
+		fi, err := os.Stat(filepath.Join(s, "supervise", name))
+		if err != nil || fi.Mode()&(os.ModeType|os.ModePerm) != mode {
+			t.Fatalf("supervise/%s: %v %v", name, fi.Mode(), err)
+		}
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func TestCSvcSvstatSvokDriveOurSupervise(t *testing.T) {
+	t.Parallel()
+	controlRoundTrip(t, ours(t, "supervise"), func(n string) string { return theirs(t, n) })
+}
+
+func TestOurSvcSvstatSvokDriveCSupervise(t *testing.T) {
+	t.Parallel()
+	controlRoundTrip(t, theirs(t, "supervise"), func(n string) string { return ours(t, n) })
+}
+
+func TestOurToolsDriveOurSupervise(t *testing.T) {
+	t.Parallel()
+	controlRoundTrip(t, ours(t, "supervise"), func(n string) string { return ours(t, n) })
+}
+
+// record builds a status file the way supervise would.
+func record(unix int64, pid uint32, paused byte, want byte) []byte {
+	b := make([]byte, 18)
+	binary.BigEndian.PutUint64(b, uint64(1)<<62+10+uint64(unix))
+	binary.BigEndian.PutUint32(b[8:], 500)
+	binary.LittleEndian.PutUint32(b[12:], pid)
+	b[16] = paused
+	b[17] = want
+	return b
+}
+
+func TestBothSvstatPrintIdenticalLinesOnSyntheticRecords(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	now := time.Now().Unix()
+	type rec struct {
+		name   string
+		status []byte // nil: no status file
+		down   bool
+		ok     int // 0: fifo with a reader, 1: fifo without reader, 2: no fifo
+	}
+	var recs []rec
+	for _, pid := range []uint32{0, 4242, 4294967295} {
+		for _, paused := range []byte{0, 1, 5} {
+			for _, want := range []byte{'u', 'd', 0, 'x'} {
+				for _, down := range []bool{false, true} {
+					recs = append(recs, rec{status: record(now-3, pid, paused, want), down: down})
+				}
+			}
+		}
+	}
+	recs = append(recs,
+		rec{status: record(now+1000, 1, 0, 'u')},
+		rec{status: make([]byte, 18)},
+		rec{status: []byte("12345")},
+		rec{status: append(record(now, 7, 0, 'u'), "extra"...)},
+		rec{status: nil},
+		rec{status: record(now, 0, 0, 'u'), ok: 1},
+		rec{status: record(now, 0, 0, 'u'), ok: 2},
+	)
+	var args []string
+	for i, r := range recs {
+		s := filepath.Join(dir, "r"+itoa(i))
+		os.MkdirAll(filepath.Join(s, "supervise"), 0755)
+		if r.down {
+			os.WriteFile(filepath.Join(s, "down"), nil, 0644)
+		}
+		if r.status != nil {
+			os.WriteFile(filepath.Join(s, "supervise/status"), r.status, 0644)
+		}
+		if r.ok < 2 {
+			ok := filepath.Join(s, "supervise/ok")
+			if err := syscall.Mkfifo(ok, 0600); err != nil {
+				t.Fatal(err)
+			}
+			if r.ok == 0 {
+				// O_RDWR on a fifo does not block: we are its reader.
+				f, err := os.OpenFile(ok, os.O_RDWR, 0)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { f.Close() })
+			}
+		}
+		args = append(args, s)
+	}
+	args = append(args, "/nonexistent/x", filepath.Join(dir, "r0/supervise/status"))
+	c, ce, cc := run(t, append([]string{theirs(t, "svstat")}, args...)...)
+	g, ge, gc := run(t, append([]string{ours(t, "svstat")}, args...)...)
+	if cc != gc || ce != ge {
+		t.Fatalf("exit %d/%d stderr %q/%q", cc, gc, ce, ge)
+	}
+	cl, gl := strings.Split(normSeconds(c), "\n"), strings.Split(normSeconds(g), "\n")
+	if len(cl) != len(gl) {
+		t.Fatalf("line counts differ:\n%s\n%s", c, g)
+	}
+	for i := range cl {
+		if cl[i] != gl[i] {
+			t.Errorf("C:  %s\nGo: %s", cl[i], gl[i])
+		}
+	}
+	// the seconds themselves: exact for the future stamp and the all-zero one
+	for _, want := range []string{": up (pid 1) 0 seconds\n", " 46116860"} {
+		if !strings.Contains(g, want) {
+			t.Errorf("svstat output lacks %q:\n%s", want, g)
+		}
+	}
+}
+
+func TestSvcSendsEachLetterOnceInOneWrite(t *testing.T) {
+	t.Parallel()
+	for _, prog := range []string{theirs(t, "svc"), ours(t, "svc")} {
+		dir := t.TempDir()
+		os.MkdirAll(filepath.Join(dir, "supervise"), 0755)
+		ctl := filepath.Join(dir, "supervise/control")
+		syscall.Mkfifo(ctl, 0600)
+		f, err := os.OpenFile(ctl, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o, e, c := run(t, prog, "-u", "-dxu", "-ht", dir); o != "" || e != "" || c != 0 {
+			t.Fatalf("%s: %q %q %d", prog, o, e, c)
+		}
+		syscall.SetNonblock(int(f.Fd()), true)
+		buf := make([]byte, 64)
+		n, _ := syscall.Read(int(f.Fd()), buf)
+		f.Close()
+		if string(buf[:max(n, 0)]) != "udxht" {
+			t.Fatalf("%s sent %q", prog, buf[:max(n, 0)])
+		}
+	}
+}
+
+// TestUsageAndErrorsMatchC runs both programs on the same bad input and
+// compares stdout, stderr and the exit code.
+func TestUsageAndErrorsMatchC(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	os.Mkdir(filepath.Join(dir, "empty"), 0755)
+	notRunning := filepath.Join(dir, "nr")
+	os.MkdirAll(filepath.Join(notRunning, "supervise"), 0755)
+	syscall.Mkfifo(filepath.Join(notRunning, "supervise/control"), 0600)
+	syscall.Mkfifo(filepath.Join(notRunning, "supervise/ok"), 0600)
+	os.WriteFile(filepath.Join(dir, "file"), nil, 0644)
+	cases := [][]string{
+		{"svc"}, {"svc", "-z", "x"}, {"svc", "-u"}, {"svc", "-u", "/nonexistent"}, {"svc", "-u", dir + "/empty"},
+		{"svc", "-h", notRunning}, {"svc", notRunning}, {"svc", "-u", dir + "/file"}, {"svc", "--", "-u"},
+		{"svstat"}, {"svstat", "/nonexistent", dir + "/empty", notRunning, dir + "/file"},
+		{"svok"}, {"svok", "/nonexistent"}, {"svok", dir + "/empty"}, {"svok", notRunning}, {"svok", dir + "/file"},
+		{"supervise"}, {"supervise", "a", "b"}, {"supervise", "/nonexistent"}, {"supervise", dir + "/file"},
+		{"svscan", "/nonexistent"},
+		{"readproctitle"}, {"readproctitle", "abcd"},
+	}
+	for _, c := range cases {
+		g := append([]string{ours(t, c[0])}, c[1:]...)
+		cmd := exec.Command(g[0], g[1:]...)
+		cmd.Args[0] = c[0] // the C programs name themselves by argv[0] too
+		o, e, code := harness.Run(t, 10*time.Second, cmd)
+		cmdC := exec.Command(theirs(t, c[0]), c[1:]...)
+		cmdC.Args[0] = c[0]
+		co2, ce2, cc2 := harness.Run(t, 10*time.Second, cmdC)
+		if string(o) != string(co2) || string(e) != string(ce2) || code != cc2 {
+			t.Errorf("%v:\n C: %q %q %d\nGo: %q %q %d", c, co2, ce2, cc2, o, e, code)
+		}
+	}
+}
+
+func TestMissingAndNonExecutableRunWarnEverySecondLikeC(t *testing.T) {
+	t.Parallel()
+	for _, mode := range []string{"missing", "noexec"} {
+		var got [2]string
+		for i, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+			dir := t.TempDir()
+			s := service(t, dir, "s", "")
+			if mode == "noexec" {
+				os.WriteFile(filepath.Join(s, "run"), []byte("#!/bin/sh\nexit 0\n"), 0644)
+			}
+			cmd := exec.Command(prog, "s")
+			cmd.Dir = dir
+			buf := &lockedBuffer{}
+			cmd.Stderr = buf
+			harness.Start(t, cmd)
+			start := time.Now()
+			harness.WaitFor(t, 6*time.Second, "three warnings", func() bool { return strings.Count(buf.String(), "\n") >= 3 })
+			if el := time.Since(start); el < 1900*time.Millisecond {
+				t.Errorf("%s: three attempts in %v: faster than once a second", prog, el)
+			}
+			if !okOpen(s) {
+				t.Errorf("%s: supervise died", prog)
+			}
+			got[i] = strings.SplitAfter(buf.String(), "\n")[0]
+			syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM)
+		}
+		want := map[string]string{
+			"missing": "supervise: fatal: unable to start s/run: file does not exist\n",
+			"noexec":  "supervise: fatal: unable to start s/run: access denied\n",
+		}[mode]
+		if got[0] != want || got[1] != want {
+			t.Errorf("%s: C %q, Go %q", mode, got[0], got[1])
+		}
+	}
+}
