@@ -1,0 +1,68 @@
+// Command rblsmtpd blocks mail from RBL-listed clients: it either runs the
+// SMTP server given as arguments or talks a refusing SMTP conversation.
+package main
+
+import (
+	"os"
+	"strconv"
+	"time"
+
+	"tinymx/lib/envdir"
+	"tinymx/lib/getopt"
+	"tinymx/lib/rbl"
+	"tinymx/lib/strerr"
+)
+
+const usage = "rblsmtpd [ -b ] [ -R ] [ -t timeout ] [ -r base ] [ -a base ] smtpd [ arg ... ]"
+
+func main() {
+	strerr.SetProg("rblsmtpd")
+	ip := os.Getenv("TCPREMOTEIP")
+	env, set := os.LookupEnv("RBLSMTPD")
+	c := rbl.New(ip, env, set)
+	timeout := uint64(60)
+
+	opts, args, err := getopt.Parse(os.Args[1:], "bBcCt:r:a:")
+	for _, o := range opts {
+		switch o.Letter {
+		case 'b':
+			c.Bounce = true
+		case 'B':
+			c.Bounce = false
+		case 'c':
+			c.FailClosed = true
+		case 'C':
+			c.FailClosed = false
+		case 't':
+			timeout = getopt.Ulong(o.Arg)
+		case 'r':
+			c.RBL(o.Arg)
+		case 'a':
+			c.AntiRBL(o.Arg)
+		}
+	}
+	if err != nil {
+		strerr.Print(strerr.Prog, ": ", err.Error(), "\n")
+		strerr.Usage(usage)
+	}
+	if len(args) == 0 {
+		strerr.Usage(usage)
+	}
+
+	if c.Blocked() {
+		msg := c.Message()
+		strerr.Print("rblsmtpd: ", ip, " pid ", strconv.Itoa(os.Getpid()), ": ", msg, "\n")
+		if timeout == 0 {
+			os.Stdout.WriteString(msg + "\r\n")
+			os.Exit(0)
+		}
+		// SIGALRM in the original: the conversation just stops.
+		if timeout < uint64(1<<63-1)/uint64(time.Second) {
+			time.AfterFunc(time.Duration(timeout)*time.Second, func() { os.Exit(0) })
+		}
+		rbl.Converse(os.Stdin, os.Stdout, msg)
+		os.Exit(0)
+	}
+	err = envdir.Exec(args, os.Environ())
+	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", args[0])
+}

@@ -1,0 +1,45 @@
+package crlf
+
+import (
+	"io"
+)
+
+// BufSize is djb's buffer size for stdin and stdout.
+const BufSize = 8192
+
+// Filter copies in to out through c with the visible behaviour of djb's
+// buffer_0/buffer_1: converted output is written out whenever the filter
+// is about to read (so an interactive peer sees each chunk at once), a
+// write error shows at that next read, and EOF flushes what is left.
+// It returns the exit status: 0 at EOF, 111 for a read or write error.
+// endErrIgnored reproduces delcr, whose final flush at EOF is unchecked.
+func Filter(in io.Reader, out io.Writer, c Converter, endErrIgnored bool) int {
+	buf := make([]byte, BufSize)
+	pending := make([]byte, 0, 2*BufSize)
+	for {
+		if len(pending) > 0 {
+			_, err := out.Write(pending)
+			pending = pending[:0]
+			if err != nil {
+				return 111
+			}
+		}
+		n, err := in.Read(buf)
+		if n > 0 {
+			pending = c.Convert(pending, buf[:n])
+			continue
+		}
+		if err == io.EOF {
+			pending = c.End(pending)
+			if len(pending) > 0 {
+				if _, err := out.Write(pending); err != nil && !endErrIgnored {
+					return 111
+				}
+			}
+			return 0
+		}
+		if err != nil {
+			return 111
+		}
+	}
+}
