@@ -1,0 +1,150 @@
+package supervise_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+// multilogPath is our multilog once built, else Debian's.
+func multilogPath(t *testing.T) string {
+	if p := filepath.Join(harness.Root(), "bin/multilog"); fileExists(p) {
+		return p
+	}
+	return theirs(t, "multilog")
+}
+
+func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
+
+// binDir makes a directory of symlinks choosing, by PATH order, which
+// supervise (and multilog) a svscan starts.
+func binDir(t *testing.T, supervise string) string {
+	t.Helper()
+	d := t.TempDir()
+	for name, target := range map[string]string{"supervise": supervise, "multilog": multilogPath(t)} {
+		if err := os.Symlink(target, filepath.Join(d, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return d
+}
+
+func envWithPath(bin string) []string {
+	env := []string{"PATH=" + bin + ":/usr/bin:/bin"}
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "PATH=") {
+			env = append(env, e)
+		}
+	}
+	return env
+}
+
+// startSvscan runs svscan on dir with supervise taken from bin.
+func startSvscan(t *testing.T, svscan, dir, bin string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(svscan, dir)
+	cmd.Env = envWithPath(bin)
+	cmd.Stderr = &lockedBuffer{}
+	return harness.Start(t, cmd)
+}
+
+// svscanTree checks the tree svscan keeps: one supervise per service
+// directory, none for dot names, plain files or a symlinked duplicate, a
+// logger fed through svscan's pipe, and a killed supervise restarted on
+// the same pipe.
+func svscanTree(t *testing.T, svscan, supervise string) {
+	dir := t.TempDir()
+	service(t, dir, "a", "echo hello from a; exec sleep 1000")
+	service(t, dir, "a/log", "exec multilog t ./main")
+	service(t, dir, "b", "exec sleep 1001")
+	service(t, dir, ".hidden", "exec sleep 1002")
+	os.WriteFile(filepath.Join(dir, "plain"), nil, 0644)
+	os.Symlink("b", filepath.Join(dir, "blink"))
+	sc := startSvscan(t, svscan, dir, binDir(t, supervise))
+
+	var kids map[int]string
+	harness.WaitFor(t, 8*time.Second, "three supervise children", func() bool {
+		kids = children(sc.Process.Pid)
+		n := 0
+		for _, args := range kids {
+			if strings.HasPrefix(args, "supervise ") {
+				n++
+			}
+		}
+		return n >= 3 && n == len(kids)
+	})
+	names := map[string]int{}
+	for pid, args := range kids {
+		names[strings.TrimPrefix(args, filepath.Dir(supervise)+"/")] = pid
+	}
+	bname := "supervise b"
+	if _, ok := names["supervise blink"]; ok {
+		bname = "supervise blink"
+	}
+	if len(kids) != 3 || names["supervise a"] == 0 || names[bname] == 0 || names["supervise log"] == 0 {
+		t.Fatalf("children of svscan: %v", kids)
+	}
+	harness.WaitFor(t, 5*time.Second, "supervise log in a/log", func() bool {
+		cwd, _ := os.Readlink("/proc/" + strconv.Itoa(names["supervise log"]) + "/cwd")
+		return cwd == filepath.Join(dir, "a/log")
+	})
+	current := filepath.Join(dir, "a/log/main/current")
+	harness.WaitFor(t, 5*time.Second, "a's line in a/log/main/current", func() bool {
+		b, _ := os.ReadFile(current)
+		return strings.Contains(string(b), " hello from a\n")
+	})
+	pipe, _ := os.Readlink("/proc/" + strconv.Itoa(names["supervise a"]) + "/fd/1")
+	if !strings.HasPrefix(pipe, "pipe:") {
+		t.Fatalf("supervise a's fd 1 is %q", pipe)
+	}
+	logIn, _ := os.Readlink("/proc/" + strconv.Itoa(names["supervise log"]) + "/fd/0")
+	if logIn != pipe {
+		t.Fatalf("supervise a writes %s, supervise log reads %s", pipe, logIn)
+	}
+
+	syscall.Kill(names["supervise a"], syscall.SIGKILL)
+	var again int
+	harness.WaitFor(t, 7*time.Second, "supervise a restarted", func() bool {
+		for pid, args := range children(sc.Process.Pid) {
+			if strings.HasSuffix(args, "supervise a") && pid != names["supervise a"] {
+				again = pid
+				return true
+			}
+		}
+		return false
+	})
+	if p, _ := os.Readlink("/proc/" + strconv.Itoa(again) + "/fd/1"); p != pipe {
+		t.Fatalf("restarted supervise a writes %s, not %s", p, pipe)
+	}
+	// the new supervise starts a second run; its line reaches the logger
+	// through the same pipe
+	harness.WaitFor(t, 5*time.Second, "the second run's line", func() bool {
+		b, _ := os.ReadFile(current)
+		return strings.Count(string(b), " hello from a\n") == 2
+	})
+	if e := stderrOf(sc); e != "" {
+		t.Fatalf("svscan wrote %q", e)
+	}
+}
+
+func TestOurSvscanKeepsCSuperviseAndLoggerUp(t *testing.T) {
+	t.Parallel()
+	svscanTree(t, ours(t, "svscan"), theirs(t, "supervise"))
+}
+
+func TestCSvscanKeepsOurSuperviseAndLoggerUp(t *testing.T) {
+	t.Parallel()
+	svscanTree(t, theirs(t, "svscan"), ours(t, "supervise"))
+}
+
+func TestOurSvscanKeepsOurSuperviseAndLoggerUp(t *testing.T) {
+	t.Parallel()
+	svscanTree(t, ours(t, "svscan"), ours(t, "supervise"))
+}
