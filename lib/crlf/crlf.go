@@ -76,3 +76,9 @@ func (f *FixCR) Convert(dst, src []byte) []byte {
 }
 
 func (f *FixCR) End(dst []byte) []byte { return dst }
+
+// Plain copies bytes unchanged.
+type Plain struct{}
+
+func (Plain) Convert(dst, src []byte) []byte { return append(dst, src...) }
+func (Plain) End(dst []byte) []byte          { return dst }

@@ -43,3 +43,23 @@ func Filter(in io.Reader, out io.Writer, c Converter, endErrIgnored bool) int {
 		}
 	}
 }
+
+// Pump copies in to out through c with 512-byte buffers, writing out
+// whatever it holds before each read (mconnect-io's buffers). Write errors
+// are ignored, as the original ignores them; it returns at EOF or a read
+// error.
+func Pump(in io.Reader, out io.Writer, c Converter) {
+	buf := make([]byte, 512)
+	var pending []byte
+	for {
+		if len(pending) > 0 {
+			out.Write(pending)
+			pending = pending[:0]
+		}
+		n, _ := in.Read(buf)
+		if n <= 0 {
+			return
+		}
+		pending = c.Convert(pending, buf[:n])
+	}
+}
