@@ -1,0 +1,208 @@
+package supervise_test
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+func TestKilledServiceIsRestartedAfterTheThrottle(t *testing.T) {
+	t.Parallel()
+	for _, prog := range []string{ours(t, "supervise"), theirs(t, "supervise")} {
+		s := service(t, t.TempDir(), "s", "exec sleep 1000")
+		startSupervise(t, prog, s)
+		pid := waitPid(t, s, 0, 5*time.Second)
+		started := time.Now()
+		syscall.Kill(pid, syscall.SIGKILL)
+		pid2 := waitPid(t, s, pid, 5*time.Second)
+		if alive(pid) {
+			t.Fatalf("%s: old run %d still alive", prog, pid)
+		}
+		// the restart is immediate (the throttle is counted from the last
+		// start, long past); two kills in a row must wait it out
+		syscall.Kill(pid2, syscall.SIGKILL)
+		waitPid(t, s, pid2, 5*time.Second)
+		if el := time.Since(started); el < time.Second {
+			t.Fatalf("%s: two restarts within %v", prog, el)
+		}
+	}
+}
+
+func cpuTicks(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return 0
+	}
+	f := strings.Fields(string(b[bytes.LastIndexByte(b, ')')+2:]))
+	u, _ := strconv.Atoi(f[11])
+	s, _ := strconv.Atoi(f[12])
+	return u + s
+}
+
+func TestRunThatExitsAtOnceRestartsAtMostOncePerSecondWithoutSpinning(t *testing.T) {
+	t.Parallel()
+	s := service(t, t.TempDir(), "s", "echo x >> starts; exit 0")
+	sup := startSupervise(t, ours(t, "supervise"), s)
+	start := time.Now()
+	starts := filepath.Join(s, "starts")
+	harness.WaitFor(t, 8*time.Second, "four starts", func() bool {
+		b, _ := os.ReadFile(starts)
+		return bytes.Count(b, []byte("\n")) >= 4
+	})
+	if el := time.Since(start); el < 2900*time.Millisecond {
+		t.Fatalf("four starts in %v", el)
+	}
+	// a supervise sleeping out its throttle uses next to no CPU
+	if ticks := cpuTicks(sup.Process.Pid); ticks > 20 {
+		t.Fatalf("supervise used %d ticks in %v", ticks, time.Since(start))
+	}
+	if !okOpen(s) {
+		t.Fatal("supervise gone")
+	}
+}
+
+// TestKilledSuperviseIsReplacedAndTheTreeSettles: kill -9 of supervise
+// leaves its run orphaned; svscan starts a new supervise within 5 s, which
+// starts a second run beside the orphan (as daemontools does). Once the
+// orphan exits the new supervise alone serves the service.
+func TestKilledSuperviseIsReplacedAndTheTreeSettles(t *testing.T) {
+	t.Parallel()
+	for _, impl := range []struct{ svscan, supervise string }{
+		{ours(t, "svscan"), ours(t, "supervise")},
+		{theirs(t, "svscan"), theirs(t, "supervise")},
+	} {
+		dir := t.TempDir()
+		s := service(t, dir, "s", "exec sleep 1000")
+		sc := startSvscan(t, impl.svscan, dir, binDir(t, impl.supervise))
+		waitOK(t, s)
+		orphan := waitPid(t, s, 0, 5*time.Second)
+		var sup int
+		for pid, args := range children(sc.Process.Pid) {
+			if strings.HasSuffix(args, "supervise s") {
+				sup = pid
+			}
+		}
+		syscall.Kill(sup, syscall.SIGKILL)
+		killed := time.Now()
+		second := waitPid(t, s, orphan, 8*time.Second)
+		if el := time.Since(killed); el > 6*time.Second {
+			t.Errorf("%s: new supervise took %v", impl.svscan, el)
+		}
+		if !alive(orphan) {
+			t.Fatalf("%s: the orphaned run %d died; daemontools leaves it running", impl.svscan, orphan)
+		}
+		syscall.Kill(orphan, syscall.SIGTERM)
+		harness.WaitFor(t, 5*time.Second, "the orphan's exit", func() bool { return !alive(orphan) })
+		if statusPid(t, s) != second || !alive(second) {
+			t.Fatalf("%s: after the orphan's exit status names %d, want %d", impl.svscan, statusPid(t, s), second)
+		}
+		// and the new supervise is in charge: svc -t restarts its run
+		run(t, ours(t, "svc"), "-t", s)
+		waitPid(t, s, second, 5*time.Second)
+	}
+}
+
+func mount(t *testing.T, args ...string) {
+	t.Helper()
+	if out, err := exec.Command("mount", args...).CombinedOutput(); err != nil {
+		t.Skipf("mount %v: %v %s", args, err, out)
+	}
+}
+
+func umountAtCleanup(t *testing.T, dir string) {
+	t.Cleanup(func() { exec.Command("umount", "-l", dir).Run() })
+}
+
+// TestUnwritableSuperviseDirIsAClearFatalError: supervise/ owned by root,
+// supervise run as nobody: the lock cannot be taken; the same message as
+// the C supervise, exit 111, no status written.
+func TestUnwritableSuperviseDirIsAClearFatalError(t *testing.T) {
+	t.Parallel()
+	harness.NeedRoot(t)
+	setuidgid := theirs(t, "setuidgid")
+	var got []string
+	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+		dir := t.TempDir()
+		os.Chmod(dir, 0755)
+		s := service(t, dir, "s", "exec sleep 1000")
+		os.Mkdir(filepath.Join(s, "supervise"), 0700)
+		cmd := exec.Command(setuidgid, "nobody", prog, "s")
+		cmd.Dir = dir
+		_, e, c := harness.Run(t, 5*time.Second, cmd)
+		got = append(got, string(e)+" exit "+strconv.Itoa(c))
+		if _, err := os.Stat(filepath.Join(s, "supervise/status")); err == nil {
+			t.Errorf("%s wrote a status", prog)
+		}
+	}
+	if got[0] != got[1] || !strings.Contains(got[1], "supervise: fatal: unable to acquire s/supervise/lock: access denied\n exit 111") {
+		t.Fatalf("C: %q\nGo: %q", got[0], got[1])
+	}
+}
+
+// statusWriteFault makes status writes fail under a running supervise and
+// checks that it warns, keeps serving, and leaves the old record whole.
+func statusWriteFault(t *testing.T, breakIt func(s string), wantWarn string) {
+	var warns []string
+	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+		dir := t.TempDir()
+		mount(t, "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir)
+		umountAtCleanup(t, dir)
+		s := service(t, dir, "s", "exec sleep 1000")
+		sup := startSupervise(t, prog, s)
+		pid := waitPid(t, s, 0, 5*time.Second)
+		before := status(t, s)
+		breakIt(s)
+		run(t, ours(t, "svc"), "-d", s)
+		harness.WaitFor(t, 5*time.Second, "run to stop", func() bool { return !alive(pid) })
+		harness.WaitFor(t, 5*time.Second, "a warning", func() bool { return strings.Count(stderrOf(sup), "\n") >= 2 })
+		if after := status(t, s); !bytes.Equal(after, before) {
+			t.Fatalf("%s: status changed although writes fail: % x -> % x", prog, before, after)
+		}
+		run(t, ours(t, "svc"), "-u", s)
+		harness.WaitFor(t, 5*time.Second, "a new run", func() bool {
+			for pid2, args := range children(sup.Process.Pid) {
+				if strings.Contains(args, "sleep 1000") && pid2 != pid {
+					return true
+				}
+			}
+			return false
+		})
+		if !okOpen(s) {
+			t.Fatalf("%s died", prog)
+		}
+		w := strings.SplitAfter(stderrOf(sup), "\n")[0]
+		warns = append(warns, strings.ReplaceAll(w, dir, "DIR"))
+	}
+	if warns[0] != warns[1] || warns[1] != wantWarn {
+		t.Fatalf("C: %q\nGo: %q\nwant %q", warns[0], warns[1], wantWarn)
+	}
+}
+
+func TestFullDiskKeepsTheOldStatusAndWarns(t *testing.T) {
+	t.Parallel()
+	harness.NeedRoot(t)
+	statusWriteFault(t, func(s string) {
+		f, _ := os.Create(filepath.Join(filepath.Dir(s), "filler"))
+		f.Write(make([]byte, 1<<20))
+		f.Close()
+	}, "supervise: warning: unable to write DIR/s/supervise/status.new: out of disk space\n")
+}
+
+func TestReadOnlySuperviseDirKeepsTheOldStatusAndWarns(t *testing.T) {
+	t.Parallel()
+	harness.NeedRoot(t)
+	statusWriteFault(t, func(s string) {
+		d := filepath.Join(s, "supervise")
+		mount(t, "--bind", d, d)
+		umountAtCleanup(t, d)
+		mount(t, "-o", "remount,ro,bind", d)
+	}, "supervise: warning: unable to open DIR/s/supervise/status.new: read-only file system\n")
+}
