@@ -5,6 +5,7 @@ package main
 import (
 	"errors"
 	"os"
+	"strings"
 
 	"tinymx/lib/envdir"
 	"tinymx/lib/getopt"
@@ -29,7 +30,7 @@ func main() {
 		}
 	}
 	if perr != nil {
-		strerr.Print(strerr.Prog, ": ", perr.Error(), "\n")
+		strerr.Print(progName(), ": ", perr.Error(), "\n")
 		strerr.Usage(usage)
 	}
 	if len(argv) == 0 {
@@ -37,4 +38,14 @@ func main() {
 	}
 	err := envdir.Exec(argv, os.Environ())
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
+}
+
+// progName is the basename of argv[0]: djb's getopt names the program so in
+// its messages, while the usage and fatal lines use the fixed name.
+func progName() string {
+	p := os.Args[0]
+	if i := strings.LastIndexByte(p, '/'); i >= 0 {
+		p = p[i+1:]
+	}
+	return p
 }

@@ -23,28 +23,74 @@ func localZone() *time.Location {
 	} else if _, err := time.LoadLocation(tz); err == nil {
 		return time.Local
 	}
-	if loc, err := time.LoadLocationFromTZData(tz, ruleOnlyTZif(tz)); err == nil {
+	rules, err := time.LoadLocationFromTZData(tz, ruleTZif(tz, nil))
+	if err != nil {
+		return time.Local
+	}
+	// glibc computes a rule's change times for a year before 1970 as if
+	// they fell in 1970, so every earlier moment is before both changes:
+	// standard time, or daylight time where the rule's summer spans the
+	// new year (southern hemisphere). Reproduce that with one transition
+	// at the epoch, before which that fixed zone applies.
+	jan := time.Date(1971, 1, 15, 12, 0, 0, 0, rules)
+	name, off := jan.Zone()
+	before := &fixed{name: name, offset: int32(off), dst: jan.IsDST()}
+	if loc, err := time.LoadLocationFromTZData(tz, ruleTZif(tz, before)); err == nil {
 		return loc
 	}
-	return time.Local
+	return rules
 }
 
-// ruleOnlyTZif is a version 2 TZif file with one UTC type, no transitions
-// and tz as its footer rule.
-func ruleOnlyTZif(tz string) []byte {
+// fixed is one local time type of a TZif file.
+type fixed struct {
+	name   string
+	offset int32
+	dst    bool
+}
+
+// ruleTZif is a version 2 TZif file whose footer rule tz covers all time,
+// or, when before is given, all time from the epoch on, with before in
+// force until then.
+func ruleTZif(tz string, before *fixed) []byte {
 	var b []byte
-	block := func() {
+	types := []fixed{{name: "UTC"}}
+	if before != nil {
+		types = []fixed{*before, {name: "UTC"}}
+	}
+	var chars []byte
+	block := func(timeSize int) {
 		b = append(b, "TZif2"...)
 		b = append(b, make([]byte, 15)...)
+		chars = chars[:0]
+		for _, t := range types {
+			chars = append(append(chars, t.name...), 0)
+		}
+		timecnt := uint32(0)
+		if before != nil {
+			timecnt = 1
+		}
 		// isutcnt, isstdcnt, leapcnt, timecnt, typecnt, charcnt
-		for _, n := range []uint32{0, 0, 0, 0, 1, 4} {
+		for _, n := range []uint32{0, 0, 0, timecnt, uint32(len(types)), uint32(len(chars))} {
 			b = binary.BigEndian.AppendUint32(b, n)
 		}
-		b = append(b, 0, 0, 0, 0, 0, 0) // utoff 0, isdst 0, desigidx 0
-		b = append(b, "UTC\x00"...)
+		if before != nil {
+			b = append(b, make([]byte, timeSize)...) // the epoch
+			b = append(b, 1)                         // switches to type 1
+		}
+		idx := 0
+		for _, t := range types {
+			b = binary.BigEndian.AppendUint32(b, uint32(t.offset))
+			dst := byte(0)
+			if t.dst {
+				dst = 1
+			}
+			b = append(b, dst, byte(idx))
+			idx += len(t.name) + 1
+		}
+		b = append(b, chars...)
 	}
-	block() // version 1 data
-	block() // version 2 data (no 64-bit times, since there are none)
+	block(4) // version 1 data
+	block(8) // version 2 data
 	b = append(b, '\n')
 	b = append(b, tz...)
 	return append(b, '\n')

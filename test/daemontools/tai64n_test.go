@@ -1,0 +1,186 @@
+package daemontools
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math/rand"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+var stampRE = regexp.MustCompile(`(?m)^@[0-9a-f]{24} `)
+
+func TestTai64nLabelsEveryLineLikeC(t *testing.T) {
+	for _, in := range []string{"a\n\nb", "", "\n", "one\ntwo\n", strings.Repeat("x", 5000) + "\ny\n", "no newline"} {
+		r := same(t, "tai64n", job{stdin: in}, func(s string) string {
+			return stampRE.ReplaceAllString(s, "@STAMP ")
+		})
+		// same() has replaced every label by "@STAMP ".
+		if got := strings.ReplaceAll(r.stdout, "@STAMP ", ""); got != in {
+			t.Errorf("tai64n changed the lines of %.40q", in)
+		}
+		want := strings.Count(in, "\n")
+		if !strings.HasSuffix(in, "\n") && in != "" {
+			want++
+		}
+		if n := strings.Count(r.stdout, "@STAMP "); n != want {
+			t.Errorf("tai64n %.40q: %d labels, want %d", in, n, want)
+		}
+	}
+}
+
+func TestTai64nLabelIsNowAndReadableByCTai64nlocal(t *testing.T) {
+	before := time.Now().Add(-time.Second)
+	r := run(t, harness.Bin(t, "tai64n"), job{stdin: "x\n"})
+	after := time.Now().Add(time.Second)
+	cmd := exec.Command(harness.NeedPeer(t, "/usr/bin/tai64nlocal"))
+	cmd.Env = []string{"TZ=UTC"}
+	cmd.Stdin = strings.NewReader(r.stdout)
+	out, _, code := harness.Run(t, 10*time.Second, cmd)
+	if code != 0 {
+		t.Fatalf("C tai64nlocal exit %d", code)
+	}
+	got, err := time.Parse("2006-01-02 15:04:05.000000000 x\n", string(out))
+	if err != nil || got.Before(before) || got.After(after) {
+		t.Errorf("C tai64nlocal read our label %q as %q (%v), want between %v and %v", r.stdout, out, err, before, after)
+	}
+	if nano, err := strconv.ParseUint(r.stdout[17:25], 16, 32); err != nil || nano%1000 != 500 {
+		t.Errorf("nanoseconds of %q are not microseconds*1000+500", r.stdout[:25])
+	}
+}
+
+func TestTai64nAndTai64nlocalExit111WhenOutputFails(t *testing.T) {
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skip("no /dev/full")
+	}
+	defer full.Close()
+	for _, name := range []string{"tai64n", "tai64nlocal"} {
+		c, g := pair(t, name)
+		for _, bin := range []string{c, g} {
+			cmd := exec.Command(bin)
+			cmd.Stdin = strings.NewReader("x\n")
+			cmd.Stdout = full
+			_, stderr, code := harness.Run(t, 10*time.Second, cmd)
+			if code != 111 || len(stderr) != 0 {
+				t.Errorf("%s > /dev/full: exit %d stderr %q, want 111 and nothing", bin, code, stderr)
+			}
+		}
+	}
+}
+
+// zones with DST, with half- and quarter-hour offsets, a southern-hemisphere
+// half-hour DST shift, and POSIX rule strings that name no zone file.
+var zones = []string{"UTC", "US/Pacific", "Europe/Berlin", "Asia/Kolkata", "Asia/Kathmandu",
+	"America/St_Johns", "Australia/Lord_Howe", "Pacific/Chatham", "Europe/London",
+	"<+0330>-3:30", "AAA3BBB,M3.2.0,M11.1.0", "EST5EDT", ""}
+
+// validStamps is tai64nlocal input the C program handles without crashing:
+// labels from year 0 to far in the future, lines without labels, labels
+// ended by any byte, empty lines, a final line without newline.
+func validStamps() string {
+	rng := rand.New(rand.NewSource(5))
+	const base = uint64(1)<<62 + 10
+	var b strings.Builder
+	b.WriteString("@4000000037c219bf2ef02e94 mark\nplain\n@4000000037c219bf2ef02e94x\n\n@4000000037c219bf2ef02e94\n")
+	b.WriteString("no @ here\n @4000000037c219bf2ef02e94 leading blank\n@04000000037c219bf2ef02e94 25 digits, leading zero\n")
+	b.WriteString("@40000000000000003b9aca00 nanoseconds over 999999999\n")
+	for i := 0; i < 3000; i++ {
+		var s int64
+		switch i % 4 {
+		case 0: // around now
+			s = 1.7e9 + rng.Int63n(4e8)
+		case 1: // 1900..2100
+			s = -2.2e9 + rng.Int63n(6.3e9)
+		case 2: // year 0..9999
+			s = -62167219200 + rng.Int63n(315537897600)
+		case 3: // up to about year 36000
+			s = rng.Int63n(1 << 40)
+		}
+		end := []string{" line\n", "\n", "x", "\t", ":"}[rng.Intn(5)]
+		fmt.Fprintf(&b, "@%016x%08x%s", base+uint64(s), rng.Int63n(1e9), end)
+		if end != "\n" && end != " line\n" {
+			b.WriteString(" rest\n")
+		}
+	}
+	b.WriteString("@4000000037c219bf2ef02e94 final without newline")
+	return b.String()
+}
+
+func TestTai64nlocalMatchesCInManyTimeZones(t *testing.T) {
+	in := validStamps()
+	for _, tz := range zones {
+		same(t, "tai64nlocal", job{stdin: in, env: []string{"TZ=" + tz}}, nil)
+	}
+	// No TZ at all: /etc/localtime.
+	same(t, "tai64nlocal", job{stdin: in, env: []string{}}, nil)
+}
+
+func TestTai64nlocalReadsLabelsFromCTai64n(t *testing.T) {
+	c := run(t, harness.NeedPeer(t, "/usr/bin/tai64n"), job{stdin: "one\ntwo\n"})
+	same(t, "tai64nlocal", job{stdin: c.stdout, env: []string{"TZ=Europe/Berlin"}}, nil)
+}
+
+func TestTai64nlocalCopiesMalformedLabelsUnchanged(t *testing.T) {
+	// The C program crashes on these (localtime fails): ours copies them.
+	in := "@\n@400000003 short\n@4000000037C219BF2EF02E94 upper\n@4000000037c219bf2ef02e94ff too long\n" +
+		"@0000000000000000000000 year -146e9\n@3fffffd6c9e9c6200601cba3 year before 0\n" +
+		"@4000000037c219bf2ef02e94 good\n"
+	r := run(t, harness.Bin(t, "tai64nlocal"), job{stdin: in, env: []string{"TZ=UTC"}})
+	want := strings.Replace(in, "@4000000037c219bf2ef02e94 good", "1999-08-24 04:04:05.787492500 good", 1)
+	if r.code != 0 || r.stdout != want {
+		t.Errorf("got exit %d\n%s\nwant\n%s", r.code, r.stdout, want)
+	}
+}
+
+func TestTai64nlocalDropsALabelCutShortByEndOfInput(t *testing.T) {
+	same(t, "tai64nlocal", job{stdin: "a\n@4000000037c219bf2ef02e9", env: []string{"TZ=UTC"}}, nil)
+}
+
+// Both filters write their output when they are about to wait for input
+// (spec §1.11): a line written to them comes out before the next one is
+// sent, and stamps split across writes are put together.
+func TestFiltersFlushBeforeWaitingForInput(t *testing.T) {
+	for _, name := range []string{"tai64n", "tai64nlocal"} {
+		c, g := pair(t, name)
+		for _, bin := range []string{c, g} {
+			cmd := exec.Command(bin)
+			cmd.Env = []string{"TZ=UTC"}
+			stdin, err := cmd.StdinPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			harness.Start(t, cmd)
+			rd := bufio.NewReader(stdout)
+			for _, chunks := range [][]string{{"@4000000037c2", "19bf2ef02e94 one\n"}, {"two", "\n"}, {"@4000000037c219bf2ef02e94", "\n"}} {
+				for _, c := range chunks {
+					io.WriteString(stdin, c)
+					time.Sleep(5 * time.Millisecond) // let the pieces arrive as separate reads
+				}
+				line := make(chan string, 1)
+				go func() { l, _ := rd.ReadString('\n'); line <- l }()
+				select {
+				case l := <-line:
+					if !strings.HasSuffix(l, strings.TrimPrefix(chunks[len(chunks)-1], "19bf2ef02e94")) {
+						t.Errorf("%s: got %q for %q", bin, l, chunks)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatalf("%s held back its output for %q", bin, chunks)
+				}
+			}
+			stdin.Close()
+		}
+	}
+}
