@@ -1,0 +1,5 @@
+package smtpd
+
+import "os"
+
+var osErrDeadline = os.ErrDeadlineExceeded
