@@ -1,0 +1,169 @@
+package daemontools
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+func TestSoftlimitPassesExactlyTheLimitsOfC(t *testing.T) {
+	for _, o := range [][]string{
+		{"-o", "100"}, {"-o", "="}, {"-o100", "-o", "="}, {"-m", "200000000"},
+		{"-t", "5", "-f", "1024", "-c", "0", "-p", "50", "-r", "1000000", "-l", "65536", "-a", "300000000"},
+		{"-d", "10000000"}, {"-s", "100000"}, {"-s="}, {"-c="}, {"-o", ""},
+		{"-o", "99999999999999999999999"}, {"-a", "="}, {"-l", "=", "-m", "1"},
+	} {
+		args := append(append([]string{}, o...), "cat", "/proc/self/limits")
+		same(t, "softlimit", job{args: args}, nil)
+		args = append(append([]string{}, o...), "sh", "-c", "ulimit -a; ulimit -Ha")
+		same(t, "softlimit", job{args: args}, nil)
+	}
+}
+
+// The Go runtime raises its own soft RLIMIT_NOFILE at start-up; every
+// program must still pass on the limit it was given. softlimit -o 512
+// (the C one) sets a soft limit below the hard one first.
+func TestChildrenSeeTheOpenFilesLimitTheyWereGiven(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, map[string]string{"e/A": "1"})
+	show := []string{"sh", "-c", "ulimit -Sn; ulimit -Hn; grep 'open files' /proc/self/limits"}
+	for name, pre := range map[string][]string{
+		"envdir":    {"e"},
+		"envuidgid": {"nobody"},
+		"setuidgid": {"nobody"},
+		"softlimit": {"-c", "0"},
+		"setlock":   {"lk"},
+		"pgrphack":  {},
+		"fghack":    {},
+	} {
+		args := append(append([]string{}, pre...), show...)
+		r := same(t, name, job{args: args, dir: dir, wrap: []string{harness.NeedPeer(t, "/usr/bin/softlimit"), "-o", "512"}}, nil)
+		if !strings.HasPrefix(r.stdout, "512\n") {
+			t.Errorf("%s: child saw soft limit %q, want 512", name, r.stdout)
+		}
+	}
+	r := same(t, "softlimit", job{args: append([]string{"-o", "300"}, show...), wrap: []string{"/usr/bin/softlimit", "-o", "512"}}, nil)
+	if !strings.HasPrefix(r.stdout, "300\n") {
+		t.Errorf("softlimit -o 300: child saw %q", r.stdout)
+	}
+}
+
+// fdList shows a process's descriptors with pipe and socket numbers and the
+// test's own temporary paths masked.
+var inode = regexp.MustCompile(`(pipe|socket):\[\d+\]`)
+
+func fdList(s string) string { return inode.ReplaceAllString(s, "$1") }
+
+const listFds = `for f in /proc/$$/fd/*; do echo "${f##*/} $(readlink $f)"; done`
+
+func TestSetlockHandsTheLockToTheProgramOnDescriptor3(t *testing.T) {
+	dir := t.TempDir()
+	r := same(t, "setlock", job{args: []string{"lk", "sh", "-c", listFds}, dir: dir}, fdList)
+	if !strings.Contains(r.stdout, "3 "+filepath.Join(dir, "lk")) {
+		t.Errorf("lock not on fd 3:\n%s", r.stdout)
+	}
+	st, err := os.Stat(filepath.Join(dir, "lk"))
+	if err != nil || st.Mode().Perm() != 0600 {
+		t.Errorf("lock file mode %v (%v), want 0600", st.Mode(), err)
+	}
+}
+
+func TestSetlockExcludesTheOtherImplementation(t *testing.T) {
+	c, g := pair(t, "setlock")
+	dir := t.TempDir()
+	for _, holder := range []string{c, g} {
+		// The holder keeps the lock while its program waits on a fifo.
+		fifo := filepath.Join(dir, "go")
+		os.Remove(fifo)
+		if err := exec.Command("mkfifo", fifo).Run(); err != nil {
+			t.Fatal(err)
+		}
+		hold := exec.Command(holder, "lk", "sh", "-c", "echo held > held; read x < go")
+		hold.Dir = dir
+		os.Remove(filepath.Join(dir, "held"))
+		harness.Start(t, hold)
+		harness.WaitFor(t, 5*time.Second, "the lock holder", func() bool {
+			_, err := os.Stat(filepath.Join(dir, "held"))
+			return err == nil
+		})
+		for _, args := range [][]string{{"-n", "lk", "true"}, {"-nx", "lk", "echo", "ran"}, {"-nX", "lk", "true"}} {
+			r := same(t, "setlock", job{args: args, dir: dir}, nil)
+			if args[0] != "-nx" && r.code != 111 {
+				t.Errorf("setlock %v while %s holds the lock: exit %d", args, holder, r.code)
+			}
+		}
+		// Release: the waiting setlock (the other implementation) gets it.
+		waiter := g
+		if holder == g {
+			waiter = c
+		}
+		wait := exec.Command(waiter, "lk", "echo", "got it")
+		wait.Dir = dir
+		out := make(chan string, 1)
+		go func() { o, _ := wait.Output(); out <- string(o) }()
+		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Write([]byte("x\n"))
+		f.Close()
+		select {
+		case o := <-out:
+			if o != "got it\n" {
+				t.Errorf("waiter printed %q", o)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s never got the lock released by %s", waiter, holder)
+		}
+	}
+}
+
+func TestSetlockOpenFailuresLikeC(t *testing.T) {
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"nodir/lk", "true"}, {"-x", "nodir/lk", "true"}, {"-X", "nodir/lk", "true"},
+		{".", "true"}, {"-x", ".", "true"}, {"-x", "lk", "nosuchprogram"}, {"-xX", "nodir/lk", "true"},
+	} {
+		same(t, "setlock", job{args: args, dir: dir}, nil)
+	}
+}
+
+func TestPgrphackRunsTheProgramInItsOwnSession(t *testing.T) {
+	// Run under sh so that pgrphack is not a group leader (the harness
+	// makes the process it starts one, and setsid fails for leaders).
+	c, g := pair(t, "pgrphack")
+	for _, bin := range []string{c, g} {
+		cmd := exec.Command("sh", "-c", bin+` awk '{print ($1==$5 && $5==$6) ? "leader" : "not leader"}' /proc/self/stat; true`)
+		out, _, code := harness.Run(t, 10*time.Second, cmd)
+		if string(out) != "leader\n" || code != 0 {
+			t.Errorf("%s: %q exit %d", bin, out, code)
+		}
+	}
+	// As a group leader setsid fails; that is ignored by both.
+	same(t, "pgrphack", job{args: []string{"sh", "-c", "echo ran"}}, nil)
+}
+
+func TestFghackWaitsForDaemonsAndPassesTheExitCode(t *testing.T) {
+	dir := t.TempDir()
+	for _, script := range []string{
+		"exit 7",
+		"(sleep 0.3; echo daemon done > " + dir + "/done) & exit 3",
+		"kill -9 $$",
+		"exec 3>&- 4>&- 5>&-; exit 0",
+		listFds,
+	} {
+		os.Remove(filepath.Join(dir, "done"))
+		r := same(t, "fghack", job{args: []string{"sh", "-c", script}, dir: dir}, fdList)
+		if strings.Contains(script, "daemon") {
+			if _, err := os.Stat(filepath.Join(dir, "done")); err != nil || r.code != 3 {
+				t.Errorf("fghack returned (exit %d) before the daemon finished", r.code)
+			}
+		}
+	}
+}
