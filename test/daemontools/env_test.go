@@ -13,18 +13,18 @@ import (
 // an empty file removes the variable, a lone newline sets it empty, names
 // starting with "." are skipped.
 var envdirFiles = map[string]string{
-	"A": "value one  \t \nsecond\n",
-	"B": "",
-	"C": "\n",
-	"D": "x\x00y\x00\n",
-	"E": "noeol",
-	".F": "h",
-	"G": "  lead",
-	"H": "cr\r\n",
-	"I": "tab\x00 \t",
-	"J": "x \x00",
+	"A":    "value one  \t \nsecond\n",
+	"B":    "",
+	"C":    "\n",
+	"D":    "x\x00y\x00\n",
+	"E":    "noeol",
+	".F":   "h",
+	"G":    "  lead",
+	"H":    "cr\r\n",
+	"I":    "tab\x00 \t",
+	"J":    "x \x00",
 	"PATH": "/usr/bin:/bin",
-	"K": strings.Repeat("long", 5000) + "\nnext",
+	"K":    strings.Repeat("long", 5000) + "\nnext",
 }
 
 func TestEnvdirSetsAndRemovesVariablesInTheOriginalOrder(t *testing.T) {
