@@ -1,0 +1,113 @@
+package ucspitools
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+var filterInputs = map[string]string{
+	"lf and crlf":         "a\nb\r\nc",
+	"crcrlf and final cr": "a\r\nb\r\r\nc\r",
+	"bare lf then crlf":   "x\ny\r\n",
+	"empty":               "",
+	"only cr":             "\r",
+	"no trailing newline": "abc",
+	"binary":              "\x00\xff\r\x00\n\r\r\r\n\n\x80",
+	"crlf at 8k boundary": string(bytes.Repeat([]byte("x"), 8191)) + "\r\n" + string(bytes.Repeat([]byte("ab\r\n"), 5000)),
+}
+
+func TestAddcrAndDelcrMatchCOnOddInputs(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"addcr", "delcr"} {
+		for name, in := range filterInputs {
+			c, g := both(t, tool, []byte(in), nil)
+			same(t, tool+" "+name, c, g, nil)
+		}
+	}
+}
+
+func TestFiltersIgnoreTheirArguments(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"addcr", "delcr"} {
+		c, g := both(t, tool, []byte("a\nb"), nil, "-x", "--", "junk")
+		same(t, tool+" with arguments", c, g, nil)
+	}
+}
+
+func TestFixcrioMatchesCInBothDirections(t *testing.T) {
+	t.Parallel()
+	for name, in := range filterInputs {
+		c, g := both(t, "fixcrio", []byte(in), nil, "cat")
+		same(t, "fixcrio cat "+name, c, g, nil)
+	}
+	// The program's output is fixed too, with state across packets.
+	c, g := both(t, "fixcrio", nil, nil, "sh", "-c", `printf 'one\ntwo\r'; sleep 0.05; printf '\nthree\n'`)
+	same(t, "fixcrio output side", c, g, nil)
+}
+
+func TestFiltersExit111WhenStdoutIsFull(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"addcr", "delcr"} {
+		for _, in := range []string{"x\n", "", "\r", "ab"} {
+			codes := []int{}
+			for _, p := range []string{harness.NeedPeer(t, "/usr/bin/"+tool), harness.Bin(t, tool)} {
+				full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+				if err != nil {
+					t.Skip("no /dev/full")
+				}
+				cmd := exec.Command(p)
+				cmd.Stdin = bytes.NewReader([]byte(in))
+				cmd.Stdout = full
+				_, _, code := harness.Run(t, 10*time.Second, cmd)
+				full.Close()
+				codes = append(codes, code)
+			}
+			if codes[0] != codes[1] {
+				t.Errorf("%s %q > /dev/full: C exits %d, Go %d", tool, in, codes[0], codes[1])
+			}
+		}
+	}
+	// The issue's own example.
+	full, _ := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	defer full.Close()
+	cmd := exec.Command(harness.Bin(t, "addcr"))
+	cmd.Stdin = bytes.NewReader([]byte("x\n"))
+	cmd.Stdout = full
+	if _, _, code := harness.Run(t, 10*time.Second, cmd); code != 111 {
+		t.Errorf("echo x | addcr > /dev/full exits %d, want 111", code)
+	}
+}
+
+func TestFixcrioUsageAndRunFailureMatchC(t *testing.T) {
+	t.Parallel()
+	c, g := both(t, "fixcrio", nil, nil)
+	same(t, "fixcrio without program", c, g, nil)
+	c, g = both(t, "fixcrio", nil, nil, "/nonexistent/prog")
+	same(t, "fixcrio missing program", c, g, nil)
+}
+
+func TestArgv0SetsProgramNameAndFailsAsC(t *testing.T) {
+	t.Parallel()
+	c, g := both(t, "argv0", nil, nil, "sh", "mysh", "-c", `echo $0`)
+	same(t, "argv0 sh mysh", c, g, nil)
+	if string(g.out) != "mysh\n" {
+		t.Errorf("argv0 printed %q", g.out)
+	}
+	for _, args := range [][]string{{}, {"sh"}, {"nonexistent-prog", "x"}, {"/etc", "x"}, {"/etc/passwd", "x"}} {
+		c, g := both(t, "argv0", nil, nil, args...)
+		same(t, "argv0 "+string(bytes.Join(toBytes(args), []byte(" "))), c, g, nil)
+	}
+}
+
+func toBytes(s []string) [][]byte {
+	var b [][]byte
+	for _, x := range s {
+		b = append(b, []byte(x))
+	}
+	return b
+}

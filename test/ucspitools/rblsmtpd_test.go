@@ -1,0 +1,137 @@
+package ucspitools
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"tinymx/lib/dns/dnstest"
+	"tinymx/test/harness"
+)
+
+const smtpIn = "HELO x\r\nMAIL FROM:<a>\r\nRCPT TO:<b>\r\nDATA\r\nfoo\r\nnoop\r\nEHLO y\nrset\nQUIT\r\nafter\r\n"
+
+// rblEnv is the environment for an rblsmtpd run against srv.
+func rblEnv(t *testing.T, dnsIP string, extra ...string) []string {
+	return append([]string{
+		"TCPREMOTEIP=1.2.3.4",
+		"DNSCACHEIP=" + dnsIP,
+		"DNSREWRITEFILE=" + filepath.Join(t.TempDir(), "none"),
+	}, extra...)
+}
+
+func TestRblsmtpdRblsmtpdVariableMatchesC(t *testing.T) {
+	t.Parallel()
+	for _, v := range []string{"you are blocked", "-go away", "", "-", "tab\there\x01\x7f", strings.Repeat("long ", 60)} {
+		c, g := both(t, "rblsmtpd", []byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=" + v}, "echo", "ran")
+		same(t, "RBLSMTPD="+v, c, g, maskPID)
+	}
+	c, g := both(t, "rblsmtpd", []byte(smtpIn), []string{"RBLSMTPD=no ip"}, "echo", "ran")
+	same(t, "no TCPREMOTEIP", c, g, maskPID)
+}
+
+func TestRblsmtpdTimeoutZeroWritesOnlyTheRefusal(t *testing.T) {
+	t.Parallel()
+	c, g := both(t, "rblsmtpd", []byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=-go away"}, "-t", "0", "cat")
+	same(t, "-t 0", c, g, maskPID)
+	if string(g.out) != "553 go away\r\n" {
+		t.Errorf("-t 0 wrote %q", g.out)
+	}
+}
+
+func TestRblsmtpdConversationEdgeCasesMatchC(t *testing.T) {
+	t.Parallel()
+	inputs := []string{
+		"",
+		"helo",                         // partial last line
+		"\r\n\n \r\nHELO\x00x\r\nquit", // empty lines, NUL, partial quit
+		"QUIT extra words\r\n",
+		"quit\r\r\n",
+		"MAIL\tFROM:<a>\r\nrcpt to:<x>\r\n" + strings.Repeat("y", 3000) + "\r\nQuIt\n",
+	}
+	for _, in := range inputs {
+		c, g := both(t, "rblsmtpd", []byte(in), []string{"TCPREMOTEIP=10.0.0.1", "RBLSMTPD=blocked"}, "true")
+		same(t, "conversation "+strings.ToValidUTF8(in[:min(len(in), 20)], "?"), c, g, maskPID)
+	}
+}
+
+func TestRblsmtpdUsageMatchesC(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{}, {"-x"}, {"-t"}, {"-R", "true"}, {"--"}, {"-b"}, {"/nonexistent/smtpd"}} {
+		c, g := both(t, "rblsmtpd", nil, nil, args...)
+		same(t, "rblsmtpd "+strings.Join(args, " "), c, g, nil)
+	}
+}
+
+func TestRblsmtpdLookupsMatchC(t *testing.T) {
+	t.Parallel()
+	harness.NeedRoot(t)
+	srv := dnstest.StartFree(t)
+	srv.AddTXT("4.3.2.1.rbl.test", "listed: see ", "http://rbl.test/1.2.3.4")
+	srv.AddTXT("4.3.2.1.other.test", "other list")
+	srv.AddA("4.3.2.1.anti.test", "127.0.0.2")
+	srv.AddTXT("4.3.2.1.odd.test", "bad\x01byte\xff"+strings.Repeat("!", 300))
+	cases := [][]string{
+		{"-r", "rbl.test"},
+		{"-b", "-r", "rbl.test"},
+		{"-r", "rbl.test", "-b"},
+		{"-a", "anti.test", "-r", "rbl.test"},
+		{"-r", "rbl.test", "-a", "anti.test"},
+		{"-r", "clean.test"},
+		{"-r", "clean.test", "-r", "other.test"},
+		{"-b", "-r", "odd.test"},
+		{"-a", "missing.test", "-r", "rbl.test"},
+		{"-B", "-C", "-t5", "-r", "rbl.test"},
+		{},
+	}
+	for _, args := range cases {
+		full := append(append([]string{}, args...), "echo", "ran")
+		c, g := both(t, "rblsmtpd", []byte(smtpIn), rblEnv(t, srv.IP()), full...)
+		same(t, "rblsmtpd "+strings.Join(args, " "), c, g, maskPID)
+	}
+}
+
+// A dead or failing server makes both clients wait out djb's retry rounds
+// (about 11 s), so every run of this test starts at once.
+func TestRblsmtpdLookupFailuresMatchC(t *testing.T) {
+	t.Parallel()
+	harness.NeedRoot(t)
+	dead := dnstest.StartFree(t)
+	deadIP := dead.IP()
+	dead.Close() // nothing listens there any more: ICMP port unreachable
+	srv := dnstest.StartFree(t)
+	srv.Fail("4.3.2.1.rbl.test")
+	srv.Fail("4.3.2.1.anti.test")
+	srv.AddTXT("4.3.2.1.b.test", "listed")
+	type tc struct {
+		ip   string
+		args []string
+	}
+	cases := []tc{
+		{deadIP, []string{"-c", "-r", "rbl.test"}},
+		{deadIP, []string{"-r", "rbl.test"}},
+		{deadIP, []string{"-c", "-a", "anti.test"}},
+		{srv.IP(), []string{"-c", "-r", "rbl.test"}},
+		{srv.IP(), []string{"-b", "-r", "rbl.test", "-r", "b.test"}},
+		{srv.IP(), []string{"-a", "anti.test", "-r", "b.test"}},
+	}
+	cpath, gpath := harness.NeedPeer(t, "/usr/bin/rblsmtpd"), harness.Bin(t, "rblsmtpd")
+	var pending [][2]<-chan result
+	for _, c := range cases {
+		full := append(append([]string{}, c.args...), "echo", "ran")
+		env := rblEnv(t, c.ip)
+		pending = append(pending, [2]<-chan result{
+			start(t, cpath, []byte(smtpIn), env, full...),
+			start(t, gpath, []byte(smtpIn), env, full...),
+		})
+	}
+	for i, p := range pending {
+		c, g := <-p[0], <-p[1]
+		what := "DNS " + cases[i].ip + ": rblsmtpd " + strings.Join(cases[i].args, " ")
+		if c.code == -2 || g.code == -2 {
+			t.Errorf("%s: did not finish in time", what)
+			continue
+		}
+		same(t, what, c, g, maskPID)
+	}
+}
