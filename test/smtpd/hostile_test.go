@@ -1,0 +1,378 @@
+package smtpd_test
+
+import (
+	"bytes"
+	"math/rand"
+	"net"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+// onlyChild returns the pid of the single qmail-smtpd serving c.
+func (s *stack) onlyChild(t *testing.T) int {
+	t.Helper()
+	var pid int
+	harness.WaitFor(t, 10*time.Second, "one qmail-smtpd child", func() bool {
+		p := s.children()
+		if len(p) == 1 {
+			pid = p[0]
+			return true
+		}
+		return false
+	})
+	return pid
+}
+
+func (s *stack) nothingStored(t *testing.T) {
+	t.Helper()
+	if n := s.newFiles(t); len(n) != 0 {
+		t.Errorf("new/ holds %v", n)
+	}
+}
+
+// sendData writes n bytes of 76-character lines as message data in
+// chunks, calling during after each chunk.
+func sendData(c *conn, n int, during func()) {
+	line := []byte(strings.Repeat("x", 76) + "\r\n")
+	chunk := bytes.Repeat(line, 65536/len(line))
+	for sent := 0; sent < n; sent += len(chunk) {
+		c.send(string(chunk))
+		if during != nil {
+			during()
+		}
+	}
+}
+
+// RSS at most 4 MiB while receiving a 50 MB message (the built-in store
+// spills it to tmp/ and copies it in the kernel).
+func TestRSSStaysUnder4MiBReceiving50MBMessage(t *testing.T) {
+	s := startStack(t, config{})
+	c := dial(t, s.addr)
+	c.expect("220 ")
+	pid := s.onlyChild(t)
+	c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.expect("250 ok")
+	c.expect("250 ok")
+	c.expect("354 go ahead")
+	const size = 50 << 20
+	peak := 0
+	sendData(c, size, func() { peak = max(peak, status(pid, "VmRSS")) })
+	c.send(".\r\n")
+	checkAccepted(t, c.line())
+	hwm := status(pid, "VmHWM")
+	c.send("QUIT\r\n")
+	c.expect("221 ")
+	t.Logf("qmail-smtpd VmHWM %d kB (sampled VmRSS peak %d kB) for a 50 MB message", hwm, peak)
+	if hwm > 4096 {
+		t.Errorf("VmHWM %d kB > 4 MiB", hwm)
+	}
+	msgs := s.newFiles(t)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	if l := listNames(t, s.maildir+"/tmp"); len(l) != 0 {
+		t.Errorf("scratch left in tmp/: %v", l)
+	}
+}
+
+func TestRSSStaysUnder16MiBWith10000Recipients(t *testing.T) {
+	s := startStack(t, config{})
+	c := dial(t, s.addr)
+	c.expect("220 ")
+	pid := s.onlyChild(t)
+	const n = 10000
+	var b strings.Builder
+	b.WriteString("MAIL FROM:<a@x.test>\r\n")
+	for i := 0; i < n; i++ {
+		b.WriteString("RCPT TO:<user" + strings.Repeat("x", 20) + itoa(i) + "@example.org>\r\n")
+	}
+	b.WriteString("DATA\r\n")
+	done := make(chan string, 1)
+	go func() {
+		// Read replies while writing, so neither side's buffer fills.
+		bad := ""
+		for i := 0; i < n+1; i++ {
+			if l := c.line(); l != "250 ok" && bad == "" {
+				bad = l
+			}
+		}
+		done <- bad
+	}()
+	c.send(b.String())
+	if bad := <-done; bad != "" {
+		t.Fatalf("reply %q", bad)
+	}
+	c.expect("354 go ahead")
+	c.send("Subject: many\r\n\r\nhello\r\n.\r\n")
+	checkAccepted(t, c.line())
+	hwm := status(pid, "VmHWM")
+	c.send("QUIT\r\n")
+	c.expect("221 ")
+	t.Logf("qmail-smtpd VmHWM %d kB with %d recipients", hwm, n)
+	if hwm > 16384 {
+		t.Errorf("VmHWM %d kB > 16 MiB", hwm)
+	}
+	msgs := s.messages(t)
+	if len(msgs) != 1 {
+		t.Fatalf("%d messages", len(msgs))
+	}
+	m := parseStored(t, msgs[0])
+	if len(m.rcpts) != n || m.rcpts[n-1] != "user"+strings.Repeat("x", 20)+itoa(n-1)+"@example.org" {
+		t.Errorf("%d X-Envelope-To lines", len(m.rcpts))
+	}
+}
+
+func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(appendInt(nil, i))) }
+
+func appendInt(b []byte, i int) []byte {
+	if i >= 10 {
+		b = appendInt(b, i/10)
+	}
+	return append(b, byte('0'+i%10))
+}
+
+// A client that vanishes mid-DATA leaves nothing in new/ (and, once
+// qmail-smtpd has cleaned up, nothing in tmp/), with either queue.
+func TestClientGoneMidDataStoresNothing(t *testing.T) {
+	for _, program := range []bool{false, true} {
+		s := startStack(t, config{program: program})
+		c := dial(t, s.addr)
+		c.expect("220 ")
+		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		c.expect("250 ok")
+		c.expect("250 ok")
+		c.expect("354 go ahead")
+		sendData(c, 1<<20, nil) // past the store's in-memory part
+		c.c.Close()
+		s.waitIdle(t)
+		s.nothingStored(t)
+		harness.WaitFor(t, 10*time.Second, "tmp/ to be emptied", func() bool {
+			return len(listNames(t, s.maildir+"/tmp")) == 0
+		})
+	}
+}
+
+// qmail-smtpd killed outright mid-DATA: the partial message may stay in
+// tmp/ (Maildir readers ignore it) but never reaches new/.
+func TestQmailSmtpdKilledMidDataStoresNothing(t *testing.T) {
+	for _, program := range []bool{false, true} {
+		s := startStack(t, config{program: program})
+		c := dial(t, s.addr)
+		c.expect("220 ")
+		pid := s.onlyChild(t)
+		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		c.expect("250 ok")
+		c.expect("250 ok")
+		c.expect("354 go ahead")
+		sendData(c, 1<<20, nil)
+		syscall.Kill(pid, syscall.SIGKILL)
+		s.waitIdle(t)
+		// maildir-queue, if any, sees EOF without an envelope and exits.
+		harness.WaitFor(t, 10*time.Second, "maildir-queue to exit", func() bool {
+			return !procRunning("maildir-queue")
+		})
+		s.nothingStored(t)
+	}
+}
+
+// The queue program killed mid-DATA: stock's "qq crashed" after the final
+// dot, nothing stored, the session goes on.
+func TestMaildirQueueKilledMidDataIsQqCrashed(t *testing.T) {
+	s := startStack(t, config{program: true})
+	c := dial(t, s.addr)
+	c.expect("220 ")
+	c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.expect("250 ok")
+	c.expect("250 ok")
+	c.expect("354 go ahead")
+	sendData(c, 256<<10, nil)
+	var qq int
+	harness.WaitFor(t, 10*time.Second, "maildir-queue to run", func() bool {
+		qq = procPid("maildir-queue")
+		return qq > 0
+	})
+	syscall.Kill(qq, syscall.SIGKILL)
+	sendData(c, 256<<10, nil)
+	c.send(".\r\n")
+	if l := c.line(); l != "451 qq crashed (#4.3.0)" && l != "451 qq read error (#4.3.0)" {
+		// Which one depends on whether a write hit the dead pipe first:
+		// stock gives "qq read error" then (failure flag), else "crashed".
+		t.Errorf("reply %q", l)
+	}
+	c.send("NOOP\r\n")
+	c.expect("250 ok")
+	s.nothingStored(t)
+}
+
+func procPid(name string) int {
+	pids, _ := procByName(name)
+	if len(pids) > 0 {
+		return pids[0]
+	}
+	return 0
+}
+
+func procRunning(name string) bool {
+	pids, _ := procByName(name)
+	return len(pids) > 0
+}
+
+var replyRE = regexp.MustCompile(`^[2-5][0-9][0-9][ -]`)
+
+// HTTP requests, NULs and binary garbage get stock replies, memory stays
+// bounded, nothing is queued, and the server keeps serving.
+func TestHostileInputGetsStockRepliesAndQueuesNothing(t *testing.T) {
+	s := startStack(t, config{control: map[string]string{"databytes": "1000\n"}})
+
+	c := dial(t, s.addr)
+	c.expect("220 ")
+	c.send("GET / HTTP/1.1\r\nHost: mx.example.org\r\n\r\n")
+	for i := 0; i < 3; i++ {
+		c.expect("502 unimplemented (#5.5.1)")
+	}
+	c.send("POST /x HTTP/1.0\r\n")
+	c.expect("502 unimplemented (#5.5.1)")
+	c.send("NOOP\x00junk\r\n\x00\x00\x00\r\n")
+	c.expect("250 ok")
+	c.expect("502 unimplemented (#5.5.1)")
+	c.send("NOOP " + strings.Repeat("y", 100000) + "\r\n")
+	c.expect("250 ok")
+	pid := s.onlyChild(t)
+	// An endless line: 8 MB with no LF.
+	chunk := strings.Repeat("z", 65536)
+	for i := 0; i < 128; i++ {
+		c.send(chunk)
+	}
+	c.send("\r\n")
+	c.expect("500 line too long (#5.5.2)")
+	c.send("NOOP\r\n")
+	c.expect("250 ok")
+	// The line cap is 1 MiB (QMAIL_SMTPD_MAXLINE): that much may be held.
+	if hwm := status(pid, "VmHWM"); hwm > 8192 {
+		t.Errorf("VmHWM %d kB after an endless line", hwm)
+	}
+	c.send("QUIT\r\n")
+	c.expect("221 ")
+
+	// DATA far past databytes: read and dropped, then 552, in bounded
+	// memory (a fresh process, so the line above does not count).
+	c = dial(t, s.addr)
+	c.expect("220 ")
+	s.waitIdleBut(t, 1)
+	pid = s.onlyChild(t)
+	c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.expect("250 ok")
+	c.expect("250 ok")
+	c.expect("354 go ahead")
+	sendData(c, 8<<20, nil)
+	c.send(".\r\n")
+	c.expect("552 sorry, that message size exceeds my databytes limit (#5.3.4)")
+	if hwm := status(pid, "VmHWM"); hwm > 4096 {
+		t.Errorf("VmHWM %d kB receiving 8 MB past databytes", hwm)
+	}
+	c.send("QUIT\r\n")
+	c.expect("221 ")
+
+	// Binary garbage: whatever comes back is stock reply lines.
+	rng := rand.New(rand.NewSource(1))
+	garbage := make([]byte, 1<<20)
+	rng.Read(garbage)
+	g := dial(t, s.addr)
+	g.expect("220 ")
+	g.c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	go func() {
+		g.c.Write(garbage)
+		g.c.(*net.TCPConn).CloseWrite() // EOF ends the session
+	}()
+	for {
+		g.c.SetReadDeadline(time.Now().Add(20 * time.Second))
+		l, err := g.r.ReadString('\n')
+		if err != nil {
+			break // the session may end: a garbage "QUIT", a bare-LF DATA...
+		}
+		if !replyRE.MatchString(l) {
+			t.Fatalf("non-reply line %q", l)
+		}
+		if strings.HasPrefix(l, "354") {
+			break // garbage opened DATA; its end is the client's business
+		}
+	}
+	g.c.Close()
+	s.waitIdle(t)
+	s.nothingStored(t)
+
+	// Still serving.
+	ok := dial(t, s.addr)
+	ok.expect("220 ")
+	ok.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	ok.expect("250 ok")
+	ok.expect("250 ok")
+	ok.expect("354 go ahead")
+	ok.send("hi\r\n.\r\n")
+	checkAccepted(t, ok.line())
+}
+
+// No input ends DATA early: the probes and the commands after them are
+// all one message (stock compat mode).
+func TestSmugglingProbesGiveOneMessage(t *testing.T) {
+	s := startStack(t, config{})
+	probes := []string{"\r\n\r.\r\n", "\r\n.\r", "\r\n.\rX\r\n"}
+	for _, p := range probes {
+		c := dial(t, s.addr)
+		c.expect("220 ")
+		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		c.expect("250 ok")
+		c.expect("250 ok")
+		c.expect("354 go ahead")
+		c.send("Subject: probe\r\n\r\nx" + p + "MAIL FROM:<evil@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nsmuggled\r\n.\r\n")
+		checkAccepted(t, c.line())
+		c.send("QUIT\r\n")
+		c.expect("221 ")
+	}
+	msgs := s.messages(t)
+	if len(msgs) != len(probes) {
+		t.Fatalf("%d messages for %d probes", len(msgs), len(probes))
+	}
+	for _, m := range msgs {
+		if !bytes.Contains(m, []byte("MAIL FROM:<evil@x.test>")) {
+			t.Errorf("smuggled commands not inside the message: %q", m)
+		}
+	}
+}
+
+// A full disk under the built-in store: stock's 451, nothing in new/,
+// the session goes on.
+func TestFullDiskGives451AndStoresNothing(t *testing.T) {
+	harness.NeedRoot(t)
+	mnt := t.TempDir()
+	if err := syscall.Mount("tmpfs", mnt, "tmpfs", 0, "size=256k"); err != nil {
+		t.Fatalf("mount tmpfs: %v", err)
+	}
+	t.Cleanup(func() { syscall.Unmount(mnt, syscall.MNT_DETACH) })
+	makeMaildir(t, mnt+"/Maildir")
+	for _, program := range []bool{false, true} {
+		s := startStack(t, config{maildir: mnt + "/Maildir", program: program})
+		c := dial(t, s.addr)
+		c.expect("220 ")
+		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		c.expect("250 ok")
+		c.expect("250 ok")
+		c.expect("354 go ahead")
+		sendData(c, 400<<10, nil)
+		c.send(".\r\n")
+		c.expect("451 qq write error or disk full (#4.3.0)")
+		c.send("NOOP\r\n")
+		c.expect("250 ok")
+		c.send("QUIT\r\n")
+		c.expect("221 ")
+		s.nothingStored(t)
+		if l := listNames(t, s.maildir+"/tmp"); len(l) != 0 {
+			t.Errorf("tmp/ holds %v", l)
+		}
+	}
+}

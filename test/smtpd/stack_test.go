@@ -1,0 +1,320 @@
+// Package smtpd_test runs ./bin/tcpserver + ./bin/qmail-smtpd end to end
+// with real clients (swaks, Python's smtplib, Postfix's smtp-source) and
+// checks every accepted message in the Maildir it lands in.
+package smtpd_test
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+func bin(t testing.TB, name string) string { return harness.Bin(t, name) }
+
+// stack is one tcpserver + qmail-smtpd on 127.0.0.1 with a qmail home and
+// a Maildir in a temp dir.
+type stack struct {
+	home    string // $QMAILHOME
+	maildir string // $MAILDIRQUEUE (or where maildir-queue stores)
+	addr    string // 127.0.0.1:port
+	server  *exec.Cmd
+}
+
+type config struct {
+	env      []string          // extra environment for qmail-smtpd
+	control  map[string]string // extra control files
+	program  bool              // QMAILQUEUE=./bin/maildir-queue instead of the built-in store
+	maildir  string            // Maildir to use (default: home/Maildir)
+	children int               // tcpserver -c (default 40)
+}
+
+func makeMaildir(t testing.TB, dir string) {
+	t.Helper()
+	for _, d := range []string{"tmp", "new", "cur"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0700); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func startStack(t testing.TB, c config) *stack {
+	t.Helper()
+	s := &stack{home: t.TempDir()}
+	os.Mkdir(s.home+"/control", 0755)
+	ctl := map[string]string{"me": "mx.example.org\n", "rcpthosts": "example.org\n.example.org\n"}
+	for k, v := range c.control {
+		ctl[k] = v
+	}
+	for k, v := range ctl {
+		if err := os.WriteFile(s.home+"/control/"+k, []byte(v), 0644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.maildir = c.maildir
+	if s.maildir == "" {
+		s.maildir = s.home + "/Maildir"
+		makeMaildir(t, s.maildir)
+	}
+	env := []string{"PATH=" + os.Getenv("PATH"), "QMAILHOME=" + s.home, "MAILDIRQUEUE=" + s.maildir}
+	if c.program {
+		env = append(env, "QMAILQUEUE="+bin(t, "maildir-queue"))
+	}
+	env = append(env, c.env...)
+	children := c.children
+	if children == 0 {
+		children = 40
+	}
+	cmd := exec.Command(bin(t, "tcpserver"), "-1", "-HR", "-l", "mx.example.org", "-c"+strconv.Itoa(children),
+		"127.0.0.1", "0", bin(t, "qmail-smtpd"))
+	cmd.Env = env
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	harness.Start(t, cmd)
+	s.server = cmd
+	port := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		port <- strings.TrimSpace(line)
+	}()
+	select {
+	case p := <-port:
+		if _, err := strconv.Atoi(p); err != nil {
+			t.Fatalf("tcpserver -1 printed %q", p)
+		}
+		s.addr = "127.0.0.1:" + p
+	case <-time.After(10 * time.Second):
+		t.Fatal("tcpserver did not print its port within 10 s")
+	}
+	return s
+}
+
+func listNames(t testing.TB, dir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := make([]string, 0, len(ents))
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func (s *stack) newFiles(t testing.TB) []string { return listNames(t, s.maildir+"/new") }
+
+// messages returns the contents of every file in new/.
+func (s *stack) messages(t testing.TB) [][]byte {
+	t.Helper()
+	var msgs [][]byte
+	for _, n := range s.newFiles(t) {
+		b, err := os.ReadFile(s.maildir + "/new/" + n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		msgs = append(msgs, b)
+	}
+	return msgs
+}
+
+// children returns the pids of tcpserver's children (the qmail-smtpd
+// processes serving connections).
+func (s *stack) children() []int {
+	var pids []int
+	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", s.server.Process.Pid))
+	for _, task := range tasks {
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", s.server.Process.Pid, task.Name()))
+		for _, f := range strings.Fields(string(b)) {
+			if p, err := strconv.Atoi(f); err == nil {
+				pids = append(pids, p)
+			}
+		}
+	}
+	return pids
+}
+
+// waitIdle waits until tcpserver has no child left.
+func (s *stack) waitIdle(t testing.TB) {
+	t.Helper()
+	harness.WaitFor(t, 20*time.Second, "qmail-smtpd processes to exit", func() bool { return len(s.children()) == 0 })
+}
+
+// waitIdleBut waits until tcpserver has n children at most.
+func (s *stack) waitIdleBut(t testing.TB, n int) {
+	t.Helper()
+	harness.WaitFor(t, 20*time.Second, "earlier qmail-smtpd processes to exit", func() bool { return len(s.children()) <= n })
+}
+
+// status reads a field (in kB) of /proc/PID/status.
+func status(pid int, field string) int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, field+":") {
+			f := strings.Fields(l[len(field)+1:])
+			if len(f) > 0 {
+				n, _ := strconv.Atoi(f[0])
+				return n
+			}
+		}
+	}
+	return -1
+}
+
+// conn is a raw SMTP client with a deadline on every read and write.
+type conn struct {
+	t  testing.TB
+	c  net.Conn
+	r  *bufio.Reader
+	to time.Duration
+}
+
+func dial(t testing.TB, addr string) *conn {
+	t.Helper()
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &conn{t: t, c: c, r: bufio.NewReaderSize(c, 65536), to: 20 * time.Second}
+}
+
+func (c *conn) send(s string) {
+	c.t.Helper()
+	c.c.SetWriteDeadline(time.Now().Add(c.to))
+	if _, err := c.c.Write([]byte(s)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+// line reads one reply line without its CRLF.
+func (c *conn) line() string {
+	c.t.Helper()
+	c.c.SetReadDeadline(time.Now().Add(c.to))
+	l, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("read reply: %v (got %q)", err, l)
+	}
+	return strings.TrimRight(l, "\r\n")
+}
+
+func (c *conn) expect(want string) string {
+	c.t.Helper()
+	got := c.line()
+	if !strings.HasPrefix(got, want) {
+		c.t.Fatalf("reply %q, want %q", got, want)
+	}
+	return got
+}
+
+// reply reads a whole (possibly multi-line) reply, returning its last line.
+func (c *conn) reply() string {
+	c.t.Helper()
+	for {
+		l := c.line()
+		if len(l) < 4 || l[3] != '-' {
+			return l
+		}
+	}
+}
+
+var qpRE = regexp.MustCompile(`^250 ok ([0-9]+) qp ([0-9]+)$`)
+
+// checkAccepted checks a "250 ok <t> qp <pid>" reply and returns pid.
+func checkAccepted(t testing.TB, reply string) int {
+	t.Helper()
+	m := qpRE.FindStringSubmatch(reply)
+	if m == nil {
+		t.Fatalf("reply %q is not 250 ok <t> qp <pid>", reply)
+	}
+	ts, _ := strconv.ParseInt(m[1], 10, 64)
+	if d := time.Now().Unix() - ts; d < -5 || d > 60 {
+		t.Errorf("250 ok time %d is %d s off", ts, d)
+	}
+	pid, _ := strconv.Atoi(m[2])
+	return pid
+}
+
+var (
+	qqReceivedRE   = regexp.MustCompile(`^Received: \(qmail ([0-9]+) invoked by uid ([0-9]+)\); [1-9][0-9]? (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} -0000$`)
+	smtpReceivedRE = regexp.MustCompile(`^Received: from [^\n]*\n  by [^\n]* with SMTP; [1-9][0-9]? (Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} -0000\n`)
+)
+
+// stored is a message file split into the lines the store and qmail-smtpd
+// put on top and the client's message.
+type stored struct {
+	qqPid      int
+	returnPath string
+	rcpts      []string // Delivered-To or X-Envelope-To values
+	smtpRecv   string   // qmail-smtpd's two-line Received
+	data       []byte   // what the client sent, unstuffed, LF line ends
+}
+
+func parseStored(t testing.TB, b []byte) stored {
+	t.Helper()
+	var s stored
+	line := func() string {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			t.Fatalf("stored message ends early: %q", b)
+		}
+		l := string(b[:i])
+		b = b[i+1:]
+		return l
+	}
+	m := qqReceivedRE.FindStringSubmatch(line())
+	if m == nil {
+		t.Fatalf("first line is not qmail-queue's Received")
+	}
+	s.qqPid, _ = strconv.Atoi(m[1])
+	if uid, _ := strconv.Atoi(m[2]); uid != os.Getuid() {
+		t.Errorf("Received says uid %d, want %d", uid, os.Getuid())
+	}
+	rp := line()
+	if !strings.HasPrefix(rp, "Return-Path: <") || !strings.HasSuffix(rp, ">") {
+		t.Fatalf("second line %q is not Return-Path", rp)
+	}
+	s.returnPath = rp[len("Return-Path: <") : len(rp)-1]
+	for {
+		switch {
+		case bytes.HasPrefix(b, []byte("Delivered-To: ")):
+			s.rcpts = append(s.rcpts, line()[len("Delivered-To: "):])
+			if len(s.rcpts) != 1 {
+				t.Errorf("Delivered-To with several recipients")
+			}
+		case bytes.HasPrefix(b, []byte("X-Envelope-To: ")):
+			s.rcpts = append(s.rcpts, line()[len("X-Envelope-To: "):])
+		default:
+			loc := smtpReceivedRE.FindIndex(b)
+			if loc == nil || loc[0] != 0 {
+				t.Fatalf("qmail-smtpd's Received line missing at %q", b[:min(len(b), 200)])
+			}
+			s.smtpRecv = string(b[:loc[1]])
+			s.data = b[loc[1]:]
+			return s
+		}
+	}
+}
+
+func killGroup(cmd *exec.Cmd) {
+	if cmd.Process != nil {
+		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	}
+}
