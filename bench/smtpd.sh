@@ -1,0 +1,142 @@
+#!/bin/bash
+# bench/smtpd.sh: qmail-smtpd throughput, connection cost, latency and RSS
+# (issue 6). Run from the repo root after `make`, as root (it mounts a
+# tmpfs for the Maildirs). Stacks, all on 127.0.0.1, measured in the same
+# run in interleaved rounds (median of $ROUNDS):
+#   ours  ./bin/tcpserver + ./bin/qmail-smtpd, built-in Maildir store
+#   mq    the same with QMAILQUEUE=$PWD/bin/maildir-queue
+#   sink  Postfix's smtp-sink (the reference)
+#   floor ./bin/tcpserver spawning a static Go program that writes a 220
+#         greeting and exits (the cost of starting a Go process per connection)
+# Load: Postfix's smtp-source, 8 sessions, 1 KiB messages; bench/smtpload
+# for the floor, latency, RSS, and checking every message in the Maildir.
+set -eu
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+ROUNDS=${ROUNDS:-5}
+NP=${NP:-2000}       # messages per persistent-session run (ours, sink)
+NPQ=${NPQ:-400}      # the same through maildir-queue (a process per message)
+NC=${NC:-200}        # messages (connections) per one-connection-per-message run
+NL=${NL:-150}        # sequential connections per latency sample
+KEYS=${KEYS:-1000000}
+SRC=/usr/sbin/smtp-source
+SINK=/usr/sbin/smtp-sink
+FROM=a@x.test
+RCPT=b@example.org
+
+for p in bin/tcpserver bin/qmail-smtpd bin/maildir-queue bin/qmail-newmrh bin/qmail-newbmf $SRC $SINK; do
+	[ -x "$p" ] || { echo "bench/smtpd.sh: missing $p (run make; install postfix for smtp-source/smtp-sink)" >&2; exit 1; }
+done
+[ "$(id -u)" = 0 ] || { echo "bench/smtpd.sh: needs root to mount a tmpfs" >&2; exit 1; }
+
+W=$(mktemp -d /tmp/smtpd-bench.XXXXXX)
+mount -t tmpfs -o size=1g,mode=0755 tmpfs "$W"
+PIDS=()
+cleanup() {
+	for p in "${PIDS[@]}"; do kill -TERM -- "-$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do
+		for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL -- "-$p" 2>/dev/null || true
+	done
+	umount "$W" 2>/dev/null || umount -l "$W"
+	rmdir "$W"
+}
+trap cleanup EXIT
+
+go build -o "$W/smtpload" ./bench/smtpload
+mkdir "$W/floor"
+cat > "$W/floor/main.go" <<'GO'
+package main
+
+import "os"
+
+func main() { os.Stdout.Write([]byte("220 floor ESMTP\r\n")) }
+GO
+(cd "$W/floor" && CGO_ENABLED=0 go build -o "$W/floor-greet" main.go)
+
+# qmail homes: "empty" has empty lists, "huge" $KEYS keys in each cdb.
+home() {
+	mkdir -p "$1/control"
+	echo mx.example.org > "$1/control/me"
+	printf 'example.org\n.example.org\n' > "$1/control/rcpthosts"
+}
+home "$W/empty"
+: > "$W/empty/control/morercpthosts"
+: > "$W/empty/control/badmailfrom"
+home "$W/huge"
+awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "host%d.example.net\n", i }' > "$W/huge/control/morercpthosts"
+awk -v n="$KEYS" 'BEGIN { for (i = 0; i < n; i++) printf "user%d@spam%d.example.com\n", i, i % 1000 }' > "$W/huge/control/badmailfrom"
+for h in empty huge; do
+	QMAILHOME="$W/$h" bin/qmail-newmrh
+	QMAILHOME="$W/$h" bin/qmail-newbmf
+done
+for m in ours mq lat; do mkdir -p "$W/md-$m/tmp" "$W/md-$m/new" "$W/md-$m/cur"; done
+
+# start NAME ENV... -- CMD...: run a server in its own session, learn its port.
+start() {
+	local name=$1; shift
+	local envs=()
+	while [ "$1" != -- ]; do envs+=("$1"); shift; done
+	shift
+	env -i PATH="$PATH" "${envs[@]}" setsid "$@" > "$W/$name.port" 2> "$W/$name.err" &
+	PIDS+=($!)
+	eval "PID_$name=$!"
+	for _ in $(seq 100); do [ -s "$W/$name.port" ] && break; sleep 0.05; done
+	eval "ADDR_$name=127.0.0.1:$(head -1 "$W/$name.port")"
+}
+TS="bin/tcpserver -1 -HR -l mx.example.org -c 40 127.0.0.1 0"
+start ours QMAILHOME="$W/empty" MAILDIRQUEUE="$W/md-ours" -- $TS bin/qmail-smtpd
+start mq QMAILHOME="$W/empty" MAILDIRQUEUE="$W/md-mq" QMAILQUEUE="$ROOT/bin/maildir-queue" -- $TS bin/qmail-smtpd
+start huge QMAILHOME="$W/huge" MAILDIRQUEUE="$W/md-lat" -- $TS bin/qmail-smtpd
+start floor -- $TS "$W/floor-greet"
+SINKPORT=$("$W/smtpload" freeport)
+env -i PATH="$PATH" setsid $SINK -u nobody "127.0.0.1:$SINKPORT" 256 > /dev/null 2>&1 &
+PIDS+=($!)
+ADDR_sink=127.0.0.1:$SINKPORT
+for _ in $(seq 100); do "$W/smtpload" greet 1 1 "$ADDR_sink" > /dev/null 2>&1 && break; sleep 0.05; done
+
+now() { date +%s.%N; }
+rate() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN { printf "%.1f\n", n / (b - a) }'; }
+run() { # run KEY N ADDR SMTP-SOURCE-ARGS...
+	local key=$1 n=$2 addr=$3; shift 3
+	local t0 t1; t0=$(now)
+	$SRC "$@" -s 8 -m "$n" -l 1024 -f $FROM -t $RCPT "$addr"
+	t1=$(now)
+	rate "$n" "$t0" "$t1" >> "$W/r.$key"
+}
+verify() { "$W/smtpload" verify "$W/md-$1" "$2" $FROM $RCPT || { echo "bench/smtpd.sh: $1: messages missing or wrong" >&2; exit 1; }; }
+greet() { # greet KEY CONC N ADDR: appends "rate latency"
+	"$W/smtpload" greet "$2" "$3" "$4" >> "$W/r.$1"
+}
+
+echo "smtpd bench: $ROUNDS rounds; persistent $NP msgs ($NPQ via maildir-queue), per-connection $NC, 8 clients, 1 KiB; $(nproc) CPUs, load $(cut -d' ' -f1 /proc/loadavg)"
+for r in $(seq "$ROUNDS"); do
+	run p-sink "$NP" "$ADDR_sink" -d
+	run p-ours "$NP" "$ADDR_ours" -d; verify ours "$NP"
+	run p-mq "$NPQ" "$ADDR_mq" -d; verify mq "$NPQ"
+	greet floor 8 "$NC" "$ADDR_floor"
+	run c-sink "$NC" "$ADDR_sink"
+	run c-ours "$NC" "$ADDR_ours"; verify ours "$NC"
+	run c-mq "$NC" "$ADDR_mq"; verify mq "$NC"
+	greet g-ours 8 "$NC" "$ADDR_ours"
+	greet l-ours 1 "$NL" "$ADDR_ours"
+	greet l-huge 1 "$NL" "$ADDR_huge"
+	greet l-floor 1 "$NL" "$ADDR_floor"
+	echo "  round $r done"
+done
+RSS_OURS=$("$W/smtpload" rss "$PID_ours" 500 "$ADDR_ours")
+RSS_MQ=$("$W/smtpload" rss "$PID_mq" 100 "$ADDR_mq")
+
+med() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+col() { awk -v c="$2" '{ print $c }' "$W/r.$1" | med; }
+P_SINK=$(col p-sink 1); P_OURS=$(col p-ours 1); P_MQ=$(col p-mq 1)
+C_SINK=$(col c-sink 1); C_OURS=$(col c-ours 1); C_MQ=$(col c-mq 1)
+FLOOR=$(col floor 1); G_OURS=$(col g-ours 1)
+L_OURS=$(col l-ours 2); L_HUGE=$(col l-huge 2); L_FLOOR=$(col l-floor 2)
+x() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
+d() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
+echo "persistent sessions (msgs/s): smtp-sink $P_SINK; ours $P_OURS = $(x "$P_OURS" "$P_SINK")x smtp-sink (target >= 0.20); with maildir-queue $P_MQ = $(x "$P_MQ" "$P_SINK")x; every message verified in the Maildir"
+echo "one connection per message (msgs/s): floor $FLOOR conn/s (greeting only); ours $C_OURS = $(x "$C_OURS" "$FLOOR")x floor (target >= 0.8), $(x "$C_OURS" "$C_SINK")x smtp-sink ($C_SINK); with maildir-queue $C_MQ = $(x "$C_MQ" "$FLOOR")x floor, $(x "$C_MQ" "$C_SINK")x smtp-sink"
+echo "greeting-only connection rate: ours $G_OURS conn/s = $(x "$G_OURS" "$FLOOR")x floor"
+echo "connect-to-greeting latency (sequential, median ms): floor $L_FLOOR; ours $L_OURS; ours with $KEYS keys in morercpthosts.cdb and badmailfrom.cdb $L_HUGE: growth $(d "$L_HUGE" "$L_OURS") ms (target <= 2)"
+echo "qmail-smtpd VmHWM: $RSS_OURS kB after 500 messages in one session (built-in store), $RSS_MQ kB with maildir-queue"
