@@ -5,12 +5,19 @@ package main
 import (
 	"os"
 	"os/user"
+	"runtime"
 	"strconv"
-	"syscall"
+	"unsafe"
 
 	"tinymx/lib/envdir"
 	"tinymx/lib/strerr"
+
+	"golang.org/x/sys/unix"
 )
+
+// The main goroutine stays on one thread: the one whose ids change, and
+// the one that calls execve.
+func init() { runtime.LockOSThread() }
 
 func main() {
 	strerr.SetProg("setuidgid")
@@ -25,17 +32,22 @@ func main() {
 	}
 	uid, _ := strconv.Atoi(pw.Uid)
 	gid, _ := strconv.Atoi(pw.Gid)
-	// Go's Setgroups, Setgid and Setuid change every thread of the process
-	// (Linux credentials are per thread), so nothing keeps the old ids.
+	// Change the ids of this thread only, then exec from it: the kernel
+	// counts every thread of a user against RLIMIT_NPROC, and Go's
+	// Setuid, which changes all of the runtime's threads, would make
+	// "softlimit -p 1 setuidgid acct prog" fail with EAGAIN at exec where
+	// the single-threaded original succeeds. The other threads keep the
+	// old ids only until the exec replaces the process.
 	// A failed setgroups is reported as setgid, as the original's prot_gid.
-	if err := syscall.Setgroups([]int{gid}); err != nil {
-		strerr.Fatal(strerr.ExitTemp, err, "unable to setgid")
+	groups := [1]uint32{uint32(gid)}
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGROUPS, 1, uintptr(unsafe.Pointer(&groups[0])), 0); e != 0 {
+		strerr.Fatal(strerr.ExitTemp, e, "unable to setgid")
 	}
-	if err := syscall.Setgid(gid); err != nil {
-		strerr.Fatal(strerr.ExitTemp, err, "unable to setgid")
+	if _, _, e := unix.RawSyscall(unix.SYS_SETGID, uintptr(gid), 0, 0); e != 0 {
+		strerr.Fatal(strerr.ExitTemp, e, "unable to setgid")
 	}
-	if err := syscall.Setuid(uid); err != nil {
-		strerr.Fatal(strerr.ExitTemp, err, "unable to setuid")
+	if _, _, e := unix.RawSyscall(unix.SYS_SETUID, uintptr(uid), 0, 0); e != 0 {
+		strerr.Fatal(strerr.ExitTemp, e, "unable to setuid")
 	}
 	err = envdir.Exec(argv, os.Environ())
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])

@@ -98,6 +98,9 @@ func TestSetuidgidDropsSupplementaryGroupsLikeC(t *testing.T) {
 		same(t, "setuidgid", job{args: []string{acct, "sh", "-c", "cat /proc/self/status | grep -E '^(Uid|Gid|Groups)'; env"}, env: []string{"A=1"}}, nil)
 	}
 	if os.Geteuid() == 0 {
+		// One process allowed per user: the original, single-threaded,
+		// still runs the program; ours must not count its threads.
+		same(t, "setuidgid", job{args: []string{"nobody", "echo", "ran"}, wrap: []string{"/usr/bin/softlimit", "-p", "1"}}, nil)
 		// Not root any more: setgid fails.
 		same(t, "setuidgid", job{args: []string{"daemon", "id"}, wrap: []string{"/usr/bin/setuidgid", "nobody"}}, nil)
 	}
