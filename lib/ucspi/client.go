@@ -1,0 +1,219 @@
+package ucspi
+
+import (
+	"errors"
+	"net/netip"
+	"strconv"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// ConnectError is one failed attempt: "unable to connect to IP port PORT".
+type ConnectError struct {
+	Addr netip.AddrPort
+	Err  error
+}
+
+func (e *ConnectError) Error() string {
+	return "unable to connect to " + e.Addr.Addr().String() + " port " + FormatPort(e.Addr.Port())
+}
+func (e *ConnectError) Unwrap() error { return e.Err }
+
+// FatalError is a failure that ends tcpclient at once
+// ("unable to create socket", "unable to bind socket").
+type FatalError struct {
+	What string
+	Err  error
+}
+
+func (e *FatalError) Error() string { return e.What }
+func (e *FatalError) Unwrap() error { return e.Err }
+
+// Dial connects as tcpclient does. With one address a single attempt gets
+// first+second; otherwise every address is tried with first, and those
+// that timed out are tried again with second (when it is not zero). Each
+// failure that is not retried is passed to warn. The socket is blocking
+// and close-on-exec; its fd is returned.
+func Dial(addrs []netip.Addr, port uint16, local netip.AddrPort, first, second time.Duration, warn func(*ConnectError)) (int, error) {
+	if len(addrs) == 1 {
+		first += second
+		second = 0
+	}
+	for pass := 0; pass < 2; pass++ {
+		timeout := first
+		if pass == 1 {
+			timeout = second
+		}
+		var again []netip.Addr
+		for _, a := range addrs {
+			fd, err := dialOne(a, port, local, timeout)
+			if err == nil {
+				return fd, nil
+			}
+			var fe *FatalError
+			if errors.As(err, &fe) {
+				return -1, err
+			}
+			if pass == 0 && second > 0 && errors.Is(err, unix.ETIMEDOUT) {
+				again = append(again, a)
+				continue
+			}
+			warn(&ConnectError{netip.AddrPortFrom(a, port), err})
+		}
+		addrs = again
+	}
+	return -1, errors.New("unable to connect")
+}
+
+func dialOne(a netip.Addr, port uint16, local netip.AddrPort, timeout time.Duration) (int, error) {
+	family := unix.AF_INET
+	if a.Is6() {
+		family = unix.AF_INET6
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	if err != nil {
+		return -1, &FatalError{"unable to create socket", err}
+	}
+	bind := local
+	if a.Is6() && bind.Addr().Is4() {
+		if bind.Addr().IsUnspecified() {
+			bind = netip.AddrPortFrom(netip.IPv6Unspecified(), bind.Port())
+		} else {
+			bind = netip.AddrPortFrom(netip.AddrFrom16(bind.Addr().As16()), bind.Port())
+		}
+	}
+	if err := unix.Bind(fd, Sockaddr(bind)); err != nil {
+		unix.Close(fd)
+		return -1, &FatalError{"unable to bind socket", err}
+	}
+	if err := connectTimeout(fd, netip.AddrPortFrom(a, port), timeout); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	if err := unix.SetNonblock(fd, false); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// connectTimeout is djb's timeoutconn: a non-blocking connect, then wait
+// for writability until the deadline (ETIMEDOUT), then SO_ERROR.
+func connectTimeout(fd int, to netip.AddrPort, timeout time.Duration) error {
+	err := unix.Connect(fd, Sockaddr(to))
+	if err == nil {
+		return nil
+	}
+	if err != unix.EINPROGRESS {
+		return err
+	}
+	deadline := time.Now().Add(timeout)
+	for {
+		ms := int(time.Until(deadline) / time.Millisecond)
+		if ms < 0 {
+			ms = 0
+		}
+		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
+		n, err := unix.Poll(pfd, ms)
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			if time.Now().Before(deadline) {
+				continue
+			}
+			return unix.ETIMEDOUT
+		}
+		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+		if err != nil {
+			return err
+		}
+		if soerr != 0 {
+			return unix.Errno(soerr)
+		}
+		return nil
+	}
+}
+
+// ScanIP4 is djb's ip4_scan: four dot-separated decimal numbers at the
+// start of s (trailing bytes ignored). ok is false when there are none.
+func ScanIP4(s string) (netip.Addr, bool) {
+	var ip [4]byte
+	i := 0
+	for k := 0; k < 4; k++ {
+		if k > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return netip.Addr{}, false
+			}
+			i++
+		}
+		j := i
+		var n uint64
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			n = n*10 + uint64(s[j]-'0')
+			j++
+		}
+		if j == i {
+			return netip.Addr{}, false
+		}
+		ip[k] = byte(n)
+		i = j
+	}
+	return netip.AddrFrom4(ip), true
+}
+
+// ParseTimeouts reads -T's "x+y": "x" alone is x+0, "+y" is 0+y.
+func ParseTimeouts(s string) (uint64, uint64) {
+	x, n := ulongLen(s)
+	if n < len(s) && s[n] == '+' {
+		n++
+	}
+	y, _ := ulongLen(s[n:])
+	return x, y
+}
+
+func ulongLen(s string) (uint64, int) {
+	var v uint64
+	i := 0
+	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+		v = v*10 + uint64(s[i]-'0')
+		i++
+	}
+	return v, i
+}
+
+// ClientEdits queues tcpclient's environment in the C program's order.
+// Host names are set even when empty; nil means "unknown": removed. Over
+// IPv6 PROTO is TCP6 and the TCP* variables hold IPv6 addresses, as
+// ucspi-tcp-ipv6's tcpclient sets them.
+func ClientEdits(e setter, local, remote netip.AddrPort, localHost, remoteHost, remoteInfo *string) {
+	proto := "TCP"
+	if remote.Addr().Is6() && !remote.Addr().Is4In6() {
+		proto = "TCP6"
+	}
+	e.Set("PROTO", proto)
+	e.Set("TCPLOCALPORT", strconv.Itoa(int(local.Port())))
+	e.Set("TCPLOCALIP", IPString(local.Addr()))
+	setPtr(e, "TCPLOCALHOST", localHost)
+	e.Set("TCPREMOTEPORT", strconv.Itoa(int(remote.Port())))
+	e.Set("TCPREMOTEIP", IPString(remote.Addr()))
+	setPtr(e, "TCPREMOTEHOST", remoteHost)
+	setPtr(e, "TCPREMOTEINFO", remoteInfo)
+}
+
+type setter interface {
+	Set(name, value string)
+	Unset(name string)
+}
+
+func setPtr(e setter, name string, v *string) {
+	if v == nil {
+		e.Unset(name)
+	} else {
+		e.Set(name, CString(*v))
+	}
+}
