@@ -5,7 +5,6 @@
 package daemontools
 
 import (
-	"bytes"
 	"fmt"
 	"os"
 	"os/exec"
@@ -131,8 +130,3 @@ func TestArgumentsThatLookLikeOptionsAreOperands(t *testing.T) {
 	same(t, "softlimit", job{args: []string{"-c", "0", "--", "sh", "-c", "ulimit -c"}}, nil)
 	same(t, "setlock", job{args: []string{"-n", "--", "lk", "true"}, dir: dir}, nil)
 }
-
-// lines is a helper for readable multi-line expectations.
-func lines(s ...string) string { return strings.Join(s, "\n") + "\n" }
-
-var _ = bytes.Equal

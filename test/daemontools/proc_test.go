@@ -60,7 +60,7 @@ var inode = regexp.MustCompile(`(pipe|socket):\[\d+\]`)
 
 func fdList(s string) string { return inode.ReplaceAllString(s, "$1") }
 
-const listFds = `for f in /proc/$$/fd/*; do echo "${f##*/} $(readlink $f)"; done`
+const listFds = `find /proc/$$/fd -mindepth 1 -printf '%f %l\n' | sort -n`
 
 func TestSetlockHandsTheLockToTheProgramOnDescriptor3(t *testing.T) {
 	dir := t.TempDir()
