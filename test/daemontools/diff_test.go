@@ -101,9 +101,13 @@ func TestEveryProgramRefusesMissingArgumentsLikeC(t *testing.T) {
 
 func TestEveryProgramReportsAMissingProgramLikeC(t *testing.T) {
 	dir := t.TempDir()
-	write(t, dir, map[string]string{"e/A": "1\n", "noexec": "#!/bin/sh\n"})
+	write(t, dir, map[string]string{"e/A": "1\n", "noexec": "#!/bin/sh\n", "noshebang": "echo hi\n"})
+	// Executable but no "#!": execve fails with ENOEXEC.
+	if err := os.Chmod(filepath.Join(dir, "noshebang"), 0755); err != nil {
+		t.Fatal(err)
+	}
 	env := []string{"PATH=/nonexistent:" + dir}
-	for _, prog := range []string{"nosuchprogram", "noexec", "/nonexistent/x", dir} {
+	for _, prog := range []string{"nosuchprogram", "noexec", "noshebang", "/nonexistent/x", dir} {
 		for name, args := range map[string][]string{
 			"envdir":    {"e", prog},
 			"envuidgid": {"nobody", prog},
