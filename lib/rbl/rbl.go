@@ -3,6 +3,9 @@
 package rbl
 
 import (
+	"net/netip"
+	"strings"
+
 	"tinymx/lib/dns"
 )
 
@@ -50,7 +53,26 @@ func New(ip, env string, set bool) *Checker {
 // Reverse turns "1.2.3.4" into "4.3.2.1.": the dot-separated parts in
 // reverse order, each followed by a dot, as rblsmtpd builds it (an empty
 // leading part is dropped, other empty parts kept).
+//
+// Extension: an IPv6 address (only an IPv6 tcpserver sets one) becomes the
+// nibble form RBLs use ("1.0.0.0....8.b.d.0.1.0.0.2."), and an IPv4-mapped
+// one ("::ffff:1.2.3.4") the IPv4 form. The C program, Debian's IPv6 build
+// included, would query "2001:db8::1.base", which no list can answer.
 func Reverse(ip string) string {
+	if strings.IndexByte(ip, ':') >= 0 {
+		if a, err := netip.ParseAddr(ip); err == nil && a.Zone() == "" {
+			if a.Is4In6() {
+				return Reverse(a.Unmap().String())
+			}
+			const hex = "0123456789abcdef"
+			b := make([]byte, 0, 64)
+			v := a.As16()
+			for i := 15; i >= 0; i-- {
+				b = append(b, hex[v[i]&15], '.', hex[v[i]>>4], '.')
+			}
+			return string(b)
+		}
+	}
 	out := make([]byte, 0, len(ip)+1)
 	i := len(ip)
 	for i > 0 {

@@ -9,7 +9,9 @@ import (
 
 func TestReverseMatchesRblsmtpdQuirks(t *testing.T) {
 	for in, want := range map[string]string{
-		"1.2.3.4": "4.3.2.1.", "": "", "::1": "::1.", ".1": "1.", "a..b": "b..a.", "1.2.3.4.": ".4.3.2.1.",
+		"1.2.3.4": "4.3.2.1.", "": "", ".1": "1.", "a..b": "b..a.", "1.2.3.4.": ".4.3.2.1.",
+		"::ffff:1.2.3.4": "4.3.2.1.", "2001:db8::1": "1.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.0.8.b.d.0.1.0.0.2.",
+		"fe80::1%eth0": "fe80::1%eth0.", "::1": "1." + strings.Repeat("0.", 31),
 	} {
 		if got := Reverse(in); got != want {
 			t.Errorf("Reverse(%q) = %q; want %q", in, got, want)

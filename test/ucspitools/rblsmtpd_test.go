@@ -71,6 +71,8 @@ func TestRblsmtpdLookupsMatchC(t *testing.T) {
 	srv.AddTXT("4.3.2.1.other.test", "other list")
 	srv.AddA("4.3.2.1.anti.test", "127.0.0.2")
 	srv.AddTXT("4.3.2.1.odd.test", "bad\x01byte\xff"+strings.Repeat("!", 300))
+	srv.AddTXT("4.3.2.1.big.test", strings.Repeat("long answer ", 100))
+	srv.Truncate("4.3.2.1.big.test") // both clients must retry over TCP
 	cases := [][]string{
 		{"-r", "rbl.test"},
 		{"-b", "-r", "rbl.test"},
@@ -82,6 +84,7 @@ func TestRblsmtpdLookupsMatchC(t *testing.T) {
 		{"-b", "-r", "odd.test"},
 		{"-a", "missing.test", "-r", "rbl.test"},
 		{"-B", "-C", "-t5", "-r", "rbl.test"},
+		{"-r", "big.test"},
 		{},
 	}
 	for _, args := range cases {
@@ -133,5 +136,28 @@ func TestRblsmtpdLookupFailuresMatchC(t *testing.T) {
 			continue
 		}
 		same(t, what, c, g, maskPID)
+	}
+}
+
+func TestRblsmtpdLooksUpIPv6ClientsInNibbleForm(t *testing.T) {
+	t.Parallel()
+	harness.NeedRoot(t)
+	srv := dnstest.StartFree(t)
+	srv.AddTXT(dnstest.ReverseName("2001:db8::1")[:64]+"rbl.test", "v6 listed")
+	srv.AddTXT("4.3.2.1.rbl.test", "v4 listed")
+	for ip, want := range map[string]string{"2001:db8::1": "451 v6 listed", "::ffff:1.2.3.4": "451 v4 listed", "2001:db8::2": ""} {
+		env := append(rblEnv(t, srv.IP()), "TCPREMOTEIP="+ip)
+		r := run(t, harness.Bin(t, "rblsmtpd"), []byte("QUIT\r\n"), env, "-t0", "-r", "rbl.test", "echo", "ran")
+		got := strings.TrimSuffix(string(r.out), "\r\n")
+		if want == "" {
+			want = "ran\n"
+			got = string(r.out)
+		}
+		if got != want || r.code != 0 {
+			t.Errorf("TCPREMOTEIP=%s: %q exit %d, want %q", ip, r.out, r.code, want)
+		}
+		if want != "ran\n" && !strings.Contains(string(r.err), "rblsmtpd: "+ip+" pid ") {
+			t.Errorf("log line %q does not show the raw address", r.err)
+		}
 	}
 }
