@@ -120,26 +120,89 @@ func (c *CDB) u32pair(pos uint64) (uint32, uint32, error) {
 // Get returns the data of the first record with key. The slice points into
 // the database (no copy).
 func (c *CDB) Get(key []byte) (val []byte, ok bool, err error) {
-	it := c.Find(key)
-	if it.Next() {
-		return it.Value(), true, nil
+	var p probe
+	return c.next(key, &p)
+}
+
+// probe is the position of a lookup in its hash table. It holds no
+// pointers, so a key built on the caller's stack stays there.
+type probe struct {
+	khash   uint32
+	hpos    uint64
+	hslots  uint64
+	kpos    uint64
+	loop    uint64
+	started bool
+}
+
+// next finds the next record of key from p, as djb's cdb_findnext.
+func (c *CDB) next(key []byte, p *probe) ([]byte, bool, error) {
+	if c.initErr != nil {
+		return nil, false, c.initErr
 	}
-	return nil, false, it.Err()
+	if !p.started {
+		p.started = true
+		h := Hash(key)
+		hpos, hslots, err := c.u32pair(uint64(h<<3) & 2047)
+		if err != nil {
+			return nil, false, err
+		}
+		if hslots == 0 {
+			return nil, false, nil
+		}
+		p.khash = h
+		p.hpos = uint64(hpos)
+		p.hslots = uint64(hslots)
+		p.kpos = p.hpos + (uint64(h>>8)%p.hslots)<<3
+	}
+	for p.loop < p.hslots {
+		h, pos, err := c.u32pair(p.kpos)
+		if err != nil {
+			return nil, false, err
+		}
+		if pos == 0 {
+			break
+		}
+		p.loop++
+		p.kpos += 8
+		if p.kpos == p.hpos+p.hslots<<3 {
+			p.kpos = p.hpos
+		}
+		if h != p.khash {
+			continue
+		}
+		klen, dlen, err := c.u32pair(uint64(pos))
+		if err != nil {
+			return nil, false, err
+		}
+		if uint64(klen) != uint64(len(key)) {
+			continue
+		}
+		k, err := c.read(uint64(pos)+8, uint64(klen))
+		if err != nil {
+			return nil, false, err
+		}
+		if string(k) != string(key) {
+			continue
+		}
+		v, err := c.read(uint64(pos)+8+uint64(klen), uint64(dlen))
+		if err != nil {
+			return nil, false, err
+		}
+		return v, true, nil
+	}
+	p.loop = p.hslots
+	return nil, false, nil
 }
 
 // Iterator walks the records of one key in insertion order.
 type Iterator struct {
-	c      *CDB
-	key    []byte
-	khash  uint32
-	hpos   uint64
-	hslots uint64
-	kpos   uint64
-	loop   uint64
-	val    []byte
-	err    error
-	done   bool
-	start  bool
+	c    *CDB
+	key  []byte
+	p    probe
+	val  []byte
+	err  error
+	done bool
 }
 
 // Find starts a lookup of every record with key:
@@ -154,73 +217,12 @@ func (it *Iterator) Next() bool {
 	if it.done {
 		return false
 	}
-	c := it.c
-	if c.initErr != nil {
-		return it.fail(c.initErr)
+	v, ok, err := it.c.next(it.key, &it.p)
+	it.val, it.err = v, err
+	if !ok {
+		it.done = true
 	}
-	if !it.start {
-		it.start = true
-		h := Hash(it.key)
-		hpos, hslots, err := c.u32pair(uint64(h<<3) & 2047)
-		if err != nil {
-			return it.fail(err)
-		}
-		if hslots == 0 {
-			it.done = true
-			return false
-		}
-		it.khash = h
-		it.hpos = uint64(hpos)
-		it.hslots = uint64(hslots)
-		it.kpos = it.hpos + (uint64(h>>8)%it.hslots)<<3
-	}
-	for it.loop < it.hslots {
-		h, pos, err := c.u32pair(it.kpos)
-		if err != nil {
-			return it.fail(err)
-		}
-		if pos == 0 {
-			break
-		}
-		it.loop++
-		it.kpos += 8
-		if it.kpos == it.hpos+it.hslots<<3 {
-			it.kpos = it.hpos
-		}
-		if h != it.khash {
-			continue
-		}
-		klen, dlen, err := c.u32pair(uint64(pos))
-		if err != nil {
-			return it.fail(err)
-		}
-		if uint64(klen) != uint64(len(it.key)) {
-			continue
-		}
-		k, err := c.read(uint64(pos)+8, uint64(klen))
-		if err != nil {
-			return it.fail(err)
-		}
-		if string(k) != string(it.key) {
-			continue
-		}
-		v, err := c.read(uint64(pos)+8+uint64(klen), uint64(dlen))
-		if err != nil {
-			return it.fail(err)
-		}
-		it.val = v
-		return true
-	}
-	it.done = true
-	it.val = nil
-	return false
-}
-
-func (it *Iterator) fail(err error) bool {
-	it.err = err
-	it.done = true
-	it.val = nil
-	return false
+	return ok
 }
 
 // Value is the data of the current record (points into the database).
