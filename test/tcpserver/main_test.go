@@ -172,3 +172,5 @@ func rulesCDB(t *testing.T, dir, name, text string) string {
 	}
 	return p
 }
+
+func execCommand(name string, args ...string) *exec.Cmd { return exec.Command(name, args...) }

@@ -21,6 +21,7 @@ type scenario struct {
 	prog   []string // program and args (default ./print)
 	from   string   // client address (default 127.0.0.1)
 	nconns int      // clients (default 1)
+	env    []string // extra environment for the server
 }
 
 // run returns the masked client outputs and the masked log after all
@@ -38,7 +39,7 @@ func (sc scenario) run(t *testing.T, bin string) (string, string) {
 	}
 	args = append(args, "127.0.0.1", "0")
 	args = append(args, prog...)
-	s := start(t, bin, dir, baseEnv(), args...)
+	s := start(t, bin, dir, append(baseEnv(), sc.env...), args...)
 	n := sc.nconns
 	if n == 0 {
 		n = 1

@@ -1,0 +1,174 @@
+package tcpserver
+
+import (
+	"bufio"
+	"net"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"tinymx/lib/dns/dnstest"
+	"tinymx/test/harness"
+)
+
+// compare runs sc against both servers and diffs output and log.
+func compare(t *testing.T, sc scenario) string {
+	t.Helper()
+	bins := impls(t, "tcpserver")
+	cout, clog := sc.run(t, bins["c"])
+	gout, glog := sc.run(t, bins["go"])
+	if cout != gout {
+		t.Errorf("program output differs\nC:\n%s\nGo:\n%s", cout, gout)
+	}
+	if clog != glog {
+		t.Errorf("log differs\nC:\n%s\nGo:\n%s", clog, glog)
+	}
+	return gout + glog
+}
+
+// TestServerNameLookupsMatchC: -h, -p and the local name go through the
+// DNS server in $DNSCACHEIP, never /etc/hosts.
+func TestServerNameLookupsMatchC(t *testing.T) {
+	harness.NeedRoot(t)
+	d := dnstest.StartFree(t)
+	d.AddPTR("127.0.0.1", "loop.example")
+	d.AddA("loop.example", "127.0.0.1")
+	d.AddPTR("127.0.0.2", "liar.example")
+	d.AddA("liar.example", "10.9.9.9")
+	d.AddPTR("127.0.0.3", "x.y.rules.example")
+	d.AddA("x.y.rules.example", "127.0.0.3")
+	env := []string{"DNSCACHEIP=" + d.IP()}
+	rules := "=.rules.example:allow,X=\"suffix\"\n=loop.example:allow,X=\"exact\"\n=:allow,X=\"anyname\"\n"
+	cases := []scenario{
+		{name: "host", args: []string{"-v", "-R"}},
+		{name: "host-local-name-given", args: []string{"-v", "-R", "-l", "given"}},
+		{name: "no-host", args: []string{"-v", "-HR"}},
+		{name: "paranoid-ok", args: []string{"-v", "-Rp"}},
+		{name: "paranoid-mismatch", args: []string{"-v", "-Rp"}, from: "127.0.0.2"},
+		{name: "not-paranoid-mismatch", args: []string{"-v", "-RpP"}, from: "127.0.0.2"},
+		{name: "no-ptr", args: []string{"-v", "-R"}, from: "127.0.0.4"},
+		{name: "rules-exact-host", args: []string{"-v", "-R", "-x", "rules.cdb"}, rules: rules},
+		{name: "rules-host-suffix", args: []string{"-v", "-R", "-x", "rules.cdb"}, rules: rules, from: "127.0.0.3"},
+		{name: "rules-any-name", args: []string{"-v", "-R", "-x", "rules.cdb"}, rules: rules, from: "127.0.0.2"},
+		{name: "rules-paranoid-no-name", args: []string{"-v", "-Rp", "-x", "rules.cdb"}, rules: rules + ":deny\n", from: "127.0.0.2"},
+	}
+	for _, sc := range cases {
+		sc.env = env
+		t.Run(sc.name, func(t *testing.T) { compare(t, sc) })
+	}
+}
+
+// TestServerUnknownHostNameIsFatal: "localhost" is asked of DNS, which
+// does not know it.
+func TestServerUnknownHostNameIsFatal(t *testing.T) {
+	harness.NeedRoot(t)
+	d := dnstest.StartFree(t)
+	d.AddA("www.example", "127.0.0.1")
+	bins := impls(t, "tcpserver")
+	for _, host := range []string{"localhost", "nonexistent.example"} {
+		var res [2]string
+		for i, impl := range []string{"c", "go"} {
+			cmd := execCommand(bins[impl], "-HRl0", host, "0", "true")
+			cmd.Env = append(baseEnv(), "DNSCACHEIP="+d.IP(), "LOCALDOMAIN=")
+			_, errb, code := harness.Run(t, 20*time.Second, cmd)
+			res[i] = string(errb) + itoa(code)
+		}
+		if res[0] != res[1] {
+			t.Errorf("%s: C %q, Go %q", host, res[0], res[1])
+		}
+	}
+	// a name DNS knows is served
+	s := start(t, bins["go"], t.TempDir(), append(baseEnv(), "DNSCACHEIP="+d.IP()), "-HRl0", "www.example", "0", "echo", "hi")
+	if got := talk(t, nil, s.port, ""); got != "hi\n" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// identd answers ident queries on ip:113 with reply (the request echoed
+// first when reply starts with "%"); "" closes without a newline.
+func identd(t *testing.T, ip, reply string) *atomic.Int32 {
+	t.Helper()
+	l, err := net.Listen("tcp", ip+":113")
+	if err != nil {
+		t.Skipf("cannot listen on %s:113: %v", ip, err)
+	}
+	var n atomic.Int32
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			n.Add(1)
+			go func() {
+				defer c.Close()
+				c.SetDeadline(time.Now().Add(10 * time.Second))
+				req, _ := bufio.NewReader(c).ReadString('\n')
+				if reply == "" {
+					return
+				}
+				r := reply
+				if strings.HasPrefix(r, "%") {
+					r = strings.TrimRight(req, "\r\n") + r[1:]
+				}
+				c.Write([]byte(r))
+			}()
+		}
+	}()
+	return &n
+}
+
+// TestServerIdentLookupsMatchC: TCPREMOTEINFO from an RFC 1413 server on
+// the client's address, and info@ rules.
+func TestServerIdentLookupsMatchC(t *testing.T) {
+	harness.NeedRoot(t)
+	rules := "joesmith@127.0.113.1:allow,X=\"byinfo\"\n@127.0.113.2:allow,X=\"emptyinfo\"\n:allow,X=\"default\"\n"
+	replies := []struct{ ip, reply, want string }{
+		{"127.0.113.1", "% : USERID : UNIX : joe smith\r\n", "X=byinfo"},
+		{"127.0.113.2", "% : ERROR : NO-USER\r\n", "X=emptyinfo"},
+		{"127.0.113.3", "", "X=default"},
+		{"127.0.113.4", "% : USERID : UNIX,x : a:b:c \t" + strings.Repeat("z", 300) + "\r\n", "TCPREMOTEINFO=a:b:czz"},
+	}
+	for _, r := range replies {
+		identd(t, r.ip, r.reply)
+	}
+	for _, r := range replies {
+		for i, args := range [][]string{{"-v", "-Hl0", "-x", "rules.cdb"}, {"-v", "-Hl0", "-R"}, {"-v", "-Hl0", "-t5", "-x", "rules.cdb"}} {
+			sc := scenario{name: r.ip, args: args, rules: rules, from: r.ip}
+			t.Run(r.ip+strings.Join(args, ""), func(t *testing.T) {
+				got := compare(t, sc)
+				if i == 0 && !strings.Contains(got, r.want) {
+					t.Errorf("no %s in\n%s", r.want, got)
+				}
+			})
+		}
+	}
+}
+
+// TestServerIdentTimeoutIsBounded: an ident server that never answers
+// costs -t seconds, then TCPREMOTEINFO is absent.
+func TestServerIdentTimeoutIsBounded(t *testing.T) {
+	harness.NeedRoot(t)
+	l, err := net.Listen("tcp", "127.0.113.9:113")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-Hl0", "-t1", "127.0.0.1", "0", "sh", "-c", "echo ${TCPREMOTEINFO-unset}")
+	t0 := time.Now()
+	got := talk(t, &net.TCPAddr{IP: net.ParseIP("127.0.113.9")}, s.port, "")
+	if got != "unset\n" || time.Since(t0) > 5*time.Second || time.Since(t0) < 900*time.Millisecond {
+		t.Errorf("got %q after %v", got, time.Since(t0))
+	}
+}
