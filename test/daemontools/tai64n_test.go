@@ -93,6 +93,7 @@ func validStamps() string {
 	b.WriteString("@4000000037c219bf2ef02e94 mark\nplain\n@4000000037c219bf2ef02e94x\n\n@4000000037c219bf2ef02e94\n")
 	b.WriteString("no @ here\n @4000000037c219bf2ef02e94 leading blank\n@04000000037c219bf2ef02e94 25 digits, leading zero\n")
 	b.WriteString("@40000000000000003b9aca00 nanoseconds over 999999999\n")
+	b.WriteString("@4000000037c219bf2ef02e94\x00\xff\r@ binary body\x01\n\xfe\x00 no label @4000000037c219bf2ef02e94\r\n")
 	for i := 0; i < 3000; i++ {
 		var s int64
 		switch i % 4 {
