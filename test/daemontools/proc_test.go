@@ -1,6 +1,7 @@
 package daemontools
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -103,24 +104,26 @@ func TestSetlockExcludesTheOtherImplementation(t *testing.T) {
 		if holder == g {
 			waiter = c
 		}
-		wait := exec.Command(waiter, "lk", "echo", "got it")
+		got := filepath.Join(dir, "got")
+		os.Remove(got)
+		wait := exec.Command(waiter, "lk", "sh", "-c", "echo got it > got")
 		wait.Dir = dir
-		out := make(chan string, 1)
-		go func() { o, _ := wait.Output(); out <- string(o) }()
+		harness.Start(t, wait)
+		// It is queued in the kernel behind the holder ("->" in /proc/locks).
+		harness.WaitFor(t, 5*time.Second, waiter+" blocked on the lock", func() bool {
+			b, _ := os.ReadFile("/proc/locks")
+			return strings.Contains(string(b), fmt.Sprintf("-> FLOCK  ADVISORY  WRITE %d ", wait.Process.Pid))
+		})
 		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
 		}
 		f.Write([]byte("x\n"))
 		f.Close()
-		select {
-		case o := <-out:
-			if o != "got it\n" {
-				t.Errorf("waiter printed %q", o)
-			}
-		case <-time.After(10 * time.Second):
-			t.Fatalf("%s never got the lock released by %s", waiter, holder)
-		}
+		harness.WaitFor(t, 10*time.Second, waiter+" running once "+holder+" let go", func() bool {
+			b, _ := os.ReadFile(got)
+			return string(b) == "got it\n"
+		})
 	}
 }
 
