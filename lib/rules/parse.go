@@ -34,8 +34,8 @@ type WriteError struct{ Err error }
 func (e *WriteError) Error() string { return "unable to write" }
 func (e *WriteError) Unwrap() error { return e.Err }
 
-// ErrNoMem reports a line or a database past what we (or the cdb format)
-// hold; tcprules says "out of memory" for it, as the C program does.
+// ErrNoMem reports a line past MaxLine; tcprules says "out of memory", as
+// the C program does when its line buffer cannot grow.
 var ErrNoMem = errors.New("out of memory")
 
 // Rule is one parsed line: the address as written and the record data
@@ -244,9 +244,8 @@ func addLine(line []byte, w *cdb.Writer) error {
 	}
 	return r.Keys(func(key []byte) error {
 		if err := w.Add(key, r.Data); err != nil {
-			if errors.Is(err, cdb.ErrTooBig) {
-				return ErrNoMem
-			}
+			// A database past 4 GiB is ENOMEM from cdb_make_add in C too:
+			// "unable to write to rules.tmp: out of memory".
 			return &WriteError{Err: err}
 		}
 		return nil

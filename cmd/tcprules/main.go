@@ -1,0 +1,58 @@
+// Command tcprules compiles rules for tcpserver: rules text on stdin, a cdb
+// written to rules.tmp and renamed over rules.cdb.
+package main
+
+import (
+	"errors"
+	"os"
+
+	"tinymx/lib/atomicfile"
+	"tinymx/lib/cdb"
+	"tinymx/lib/rules"
+	"tinymx/lib/strerr"
+)
+
+func main() {
+	// The C program names itself "tcprules" whatever argv[0] says.
+	strerr.SetProg("tcprules")
+	if len(os.Args) < 3 {
+		strerr.Usage("tcprules rules.cdb rules.tmp")
+	}
+	fn, tmp := os.Args[1], os.Args[2]
+
+	af, err := atomicfile.Create(fn, tmp, 0644)
+	if err != nil {
+		strerr.Fatal(strerr.ExitTemp, err, "unable to create ", tmp)
+	}
+	// We fsync ourselves: a failed fsync is "unable to write", a failed
+	// rename "unable to move". On any failure the temp file stays, as in C.
+	af.NoSync = true
+	w := cdb.NewWriter(af.File())
+
+	var le *rules.LineError
+	var re *rules.ReadError
+	switch err := rules.Compile(os.Stdin, w); {
+	case err == nil:
+	case errors.As(err, &le):
+		strerr.Fatal(strerr.ExitPerm, nil, "unable to parse this line: ", le.Line)
+	case errors.As(err, &re):
+		strerr.Fatal(strerr.ExitTemp, re.Err, "unable to read input")
+	case errors.Is(err, rules.ErrNoMem):
+		strerr.Fatal(strerr.ExitTemp, nil, "out of memory")
+	default:
+		strerr.Fatal(strerr.ExitTemp, err, "unable to write to ", tmp)
+	}
+	if err := w.Finish(); err != nil {
+		strerr.Fatal(strerr.ExitTemp, err, "unable to write to ", tmp)
+	}
+	if err := af.File().Sync(); err != nil {
+		strerr.Fatal(strerr.ExitTemp, err, "unable to write to ", tmp)
+	}
+	if err := af.Commit(); err != nil {
+		var le *os.LinkError
+		if errors.As(err, &le) {
+			strerr.Fatal(strerr.ExitTemp, err, "unable to move ", tmp, " to ", fn)
+		}
+		strerr.Fatal(strerr.ExitTemp, err, "unable to write to ", tmp)
+	}
+}
