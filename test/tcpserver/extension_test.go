@@ -1,0 +1,181 @@
+package tcpserver
+
+import (
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+func dialFrom(t *testing.T, from string, port int) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(from)}, Timeout: 10 * time.Second}
+	c, err := d.Dial("tcp", "127.0.0.1:"+strconv.Itoa(port))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func readAll(t *testing.T, c net.Conn) string {
+	t.Helper()
+	c.SetReadDeadline(time.Now().Add(10 * time.Second))
+	var b []byte
+	buf := make([]byte, 512)
+	for {
+		n, err := c.Read(buf)
+		b = append(b, buf[:n]...)
+		if err != nil {
+			return string(b)
+		}
+	}
+}
+
+// TestServerMaxConnIPFromEnvironmentCapsOneAddress: MAXCONNIP in
+// tcpserver's environment caps each client address; the refused client
+// reads DIEMSG, the log names the address and the limit, and the program
+// never sees MAXCONNIP.
+func TestServerMaxConnIPFromEnvironmentCapsOneAddress(t *testing.T) {
+	bin := harness.Bin(t, "tcpserver")
+	s := start(t, bin, t.TempDir(), baseEnv("MAXCONNIP=1", "DIEMSG=421 too many connections"),
+		"-v", "-HRl0", "127.0.0.1", "0", "sh", "-c", "echo ${MAXCONNIP-unset}; read x; echo $x")
+	a := dialFrom(t, "127.0.0.1", s.port)
+	expect(t, a, "unset\n")
+	b := dialFrom(t, "127.0.0.1", s.port)
+	if got := readAll(t, b); got != "421 too many connections\r\n" {
+		t.Errorf("second client from the same address read %q", got)
+	}
+	s.waitLog(t, `per-IP limit 1 reached for 127\.0\.0\.1`, 1)
+	other := dialFrom(t, "127.0.0.5", s.port)
+	expect(t, other, "unset\n")
+	a.Write([]byte("bye\n"))
+	expect(t, a, "bye\n")
+	s.waitLog(t, `end [0-9]+ status 0`, 1)
+	again := dialFrom(t, "127.0.0.1", s.port)
+	expect(t, again, "unset\n")
+	for _, l := range strings.Split(s.log.String(), "\n") {
+		if strings.Contains(l, "status: 4/") {
+			t.Errorf("refused connection still counted: %q", l)
+		}
+	}
+}
+
+// TestServerMaxConnIPFromRuleOverridesDefault: a rule's MAXCONNIP is
+// consumed too, and applies to the addresses of that rule only.
+func TestServerMaxConnIPFromRuleOverridesDefault(t *testing.T) {
+	bin := harness.Bin(t, "tcpserver")
+	dir := t.TempDir()
+	rulesCDB(t, dir, "rules.cdb", "127.0.0.1:allow,MAXCONNIP=\"2\",X=\"one\"\n:allow\n")
+	s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "-x", "rules.cdb", "127.0.0.1", "0",
+		"sh", "-c", "echo ${MAXCONNIP-unset}${X-}; read x")
+	for i := 0; i < 2; i++ {
+		expect(t, dialFrom(t, "127.0.0.1", s.port), "unsetone\n")
+	}
+	if got := readAll(t, dialFrom(t, "127.0.0.1", s.port)); got != "" {
+		t.Errorf("third client read %q, want nothing (no DIEMSG)", got)
+	}
+	s.waitLog(t, `per-IP limit 2 reached for 127\.0\.0\.1`, 1)
+	for i := 0; i < 4; i++ {
+		expect(t, dialFrom(t, "127.0.0.6", s.port), "unset\n")
+	}
+}
+
+func haveIPv6Loopback() bool {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		return false
+	}
+	l.Close()
+	return true
+}
+
+// TestServerServesIPv6WithDebianEnvironment: an IPv6 host argument serves
+// IPv6 with ucspi-tcp-ipv6's environment and log forms; "::" also takes
+// IPv4 clients, which see PROTO=TCP and IPv4 TCP* variables.
+func TestServerServesIPv6WithDebianEnvironment(t *testing.T) {
+	if !haveIPv6Loopback() {
+		t.Skip("no IPv6 loopback")
+	}
+	bin := harness.Bin(t, "tcpserver")
+	dir := t.TempDir()
+	printScript(t, dir)
+	s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "::1", "0", "./print")
+	c, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.port), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	got := maskEnv(readAll(t, c))
+	want := "PROTO=TCP6\nTCP6LOCALHOST=0\nTCP6LOCALIP=::1\nTCP6LOCALPORT=P\nTCP6REMOTEIP=::1\nTCP6REMOTEPORT=P\n" +
+		"TCPLOCALHOST=0\nTCPLOCALIP=::1\nTCPLOCALPORT=P\nTCPREMOTEIP=::1\nTCPREMOTEPORT=P\n"
+	if got != want {
+		t.Errorf("env\n%s\nwant\n%s", got, want)
+	}
+	s.waitLog(t, `end [0-9]+ status 0`, 1)
+	log := normal(maskLog(s.log.String()), s.port)
+	wantLog := "tcpserver: status: 0/40\ntcpserver: status: 1/40\ntcpserver: pid PID from ::1\n" +
+		"tcpserver: ok PID 0:::1:P :::1::P\ntcpserver: end PID status 0\n"
+	if !strings.HasPrefix(log, wantLog) {
+		t.Errorf("log\n%s\nwant\n%s", log, wantLog)
+	}
+
+	s4 := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "::", "0", "./print")
+	got = maskEnv(talk(t, nil, s4.port, ""))
+	want = "PROTO=TCP\nTCP6LOCALHOST=0\nTCP6LOCALIP=::ffff:127.0.0.1\nTCP6LOCALPORT=P\nTCP6REMOTEIP=::ffff:127.0.0.1\nTCP6REMOTEPORT=P\n" +
+		"TCPLOCALHOST=0\nTCPLOCALIP=127.0.0.1\nTCPLOCALPORT=P\nTCPREMOTEIP=127.0.0.1\nTCPREMOTEPORT=P\n"
+	if got != want {
+		t.Errorf("v4-mapped env\n%s\nwant\n%s", got, want)
+	}
+	s4.waitLog(t, `ok [0-9]+ 0:::ffff:127\.0\.0\.1:[0-9]+ :::ffff:127\.0\.0\.1::[0-9]+`, 1)
+	s4.waitLog(t, `pid [0-9]+ from 127\.0\.0\.1\n`, 1)
+}
+
+// TestServerHostZeroStaysIPv4: host 0 is 0.0.0.0 as in the stock server.
+func TestServerHostZeroStaysIPv4(t *testing.T) {
+	if !haveIPv6Loopback() {
+		t.Skip("no IPv6 loopback")
+	}
+	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-HRl0", "0", "0", "echo", "hi")
+	if _, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.port), 5*time.Second); err == nil {
+		t.Error("host 0 accepted an IPv6 client")
+	}
+	if got := talk(t, nil, s.port, ""); got != "hi\n" {
+		t.Errorf("got %q", got)
+	}
+}
+
+// TestServerIdleResidentSetIsSmall: an idle server (after serving some
+// connections) stays within 3 MiB.
+func TestServerIdleResidentSetIsSmall(t *testing.T) {
+	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-v", "-HRl0", "127.0.0.1", "0", "true")
+	for i := 0; i < 20; i++ {
+		talk(t, nil, s.port, "")
+	}
+	s.waitLog(t, `end [0-9]+ status 0`, 20)
+	var rss int
+	// the server gives memory back after 2 s without connections
+	harness.WaitFor(t, 15*time.Second, "idle RSS at most 3072 kB", func() bool {
+		rss = vmRSS(s.cmd.Process.Pid)
+		return rss > 0 && rss <= 3072
+	})
+	t.Logf("idle VmRSS %d kB", rss)
+}
+
+func vmRSS(pid int) int {
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "VmRSS:") {
+			n, _ := strconv.Atoi(strings.Fields(l)[1])
+			return n
+		}
+	}
+	return -1
+}
