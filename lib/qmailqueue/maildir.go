@@ -34,10 +34,11 @@ type Maildir struct {
 	// file; 0 means DefaultSpillAt.
 	SpillAt int
 
-	mu    sync.Mutex
-	spare []byte        // reused body buffer (one message at a time per session)
-	bw    *bufio.Writer // reused output buffer
-	newfd int           // open new/ directory, for fsync; 0 when not open
+	mu      sync.Mutex
+	spare   []byte        // reused body buffer (one message at a time per session)
+	bw      *bufio.Writer // reused output buffer
+	newfd   int           // open new/ directory, for fsync, when newOpen
+	newOpen bool
 }
 
 // DefaultSpillAt is the body size held in memory before spilling.
@@ -91,7 +92,7 @@ func uniqueName(now time.Time, pid int) string {
 // Open starts a message. Nothing touches the disk until the body passes
 // SpillAt or Commit is called.
 func (q *Maildir) Open() (Message, error) {
-	m := &maildirMessage{q: q, start: time.Now()}
+	m := &maildirMessage{q: q, start: time.Now(), spill: -1}
 	q.mu.Lock()
 	m.buf, q.spare = q.spare[:0], nil
 	q.mu.Unlock()
@@ -107,7 +108,7 @@ type maildirMessage struct {
 	start   time.Time
 	pid     int
 	buf     []byte
-	spill   int // scratch file fd, -1 or 0 when none (0 is never ours: stdin)
+	spill   int // scratch file fd, -1 when none
 	spillNm string
 	spillN  int64
 	err     error // first write error (exit code 53)
@@ -120,7 +121,7 @@ func (m *maildirMessage) Write(b []byte) (int, error) {
 	if m.err != nil || m.done {
 		return len(b), nil
 	}
-	if m.spill == 0 {
+	if m.spill < 0 {
 		limit := m.q.SpillAt
 		if limit <= 0 {
 			limit = DefaultSpillAt
@@ -158,10 +159,10 @@ func (m *maildirMessage) startSpill() error {
 }
 
 func (m *maildirMessage) dropSpill() {
-	if m.spill != 0 {
+	if m.spill >= 0 {
 		unix.Close(m.spill)
 		unix.Unlink(m.spillNm)
-		m.spill = 0
+		m.spill = -1
 	}
 }
 
@@ -235,7 +236,7 @@ func (m *maildirMessage) store(from string, to []string) error {
 	}
 	w.Reset(nil)
 	step("write")
-	if m.spill != 0 {
+	if m.spill >= 0 {
 		if err := copyFD(fd, m.spillNm, m.spillN); err != nil {
 			return fail(53)
 		}
@@ -276,12 +277,12 @@ func step(s string) {
 func (q *Maildir) syncNew() error {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.newfd == 0 {
+	if !q.newOpen {
 		fd, err := unix.Open(q.Dir+"/new", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
 			return err
 		}
-		q.newfd = fd
+		q.newfd, q.newOpen = fd, true
 	}
 	return unix.Fsync(q.newfd)
 }
@@ -290,9 +291,9 @@ func (q *Maildir) syncNew() error {
 func (q *Maildir) Close() {
 	q.mu.Lock()
 	defer q.mu.Unlock()
-	if q.newfd != 0 {
+	if q.newOpen {
 		unix.Close(q.newfd)
-		q.newfd = 0
+		q.newOpen = false
 	}
 }
 
