@@ -38,6 +38,9 @@ type config struct {
 	program  bool              // QMAILQUEUE=./bin/maildir-queue instead of the built-in store
 	maildir  string            // Maildir to use (default: home/Maildir)
 	children int               // tcpserver -c (default 40)
+	// noMaildirQueue leaves $MAILDIRQUEUE unset: the queue is then
+	// <qmailhome>/bin/qmail-queue unless $QMAILQUEUE is in env.
+	noMaildirQueue bool
 }
 
 func makeMaildir(t testing.TB, dir string) {
@@ -67,7 +70,10 @@ func startStack(t testing.TB, c config) *stack {
 		s.maildir = s.home + "/Maildir"
 		makeMaildir(t, s.maildir)
 	}
-	env := []string{"PATH=" + os.Getenv("PATH"), "QMAILHOME=" + s.home, "MAILDIRQUEUE=" + s.maildir}
+	env := []string{"PATH=" + os.Getenv("PATH"), "QMAILHOME=" + s.home}
+	if !c.noMaildirQueue {
+		env = append(env, "MAILDIRQUEUE="+s.maildir)
+	}
 	if c.program {
 		env = append(env, "QMAILQUEUE="+bin(t, "maildir-queue"))
 	}

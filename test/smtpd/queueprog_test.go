@@ -1,0 +1,53 @@
+package smtpd_test
+
+import (
+	"os"
+	"testing"
+)
+
+// A qmail-queue-compatible program's exit code, custom fd-6 text, or
+// absence reaches the client as stock's reply (spec §3.3), after the
+// whole message, and the session goes on.
+func TestQueueProgramOutcomesReachTheClient(t *testing.T) {
+	dir := t.TempDir()
+	script := func(name, body string) string {
+		p := dir + "/" + name
+		if err := os.WriteFile(p, []byte("#!/bin/sh\ncat >/dev/null\ncat <&1 >/dev/null\n"+body), 0755); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	cases := []struct {
+		name, qq, reply string
+	}{
+		{"exit 31", script("qq31", "exit 31\n"), "554 mail server permanently rejected message (#5.3.0)"},
+		{"exit 53", script("qq53", "exit 53\n"), "451 qq write error or disk full (#4.3.0)"},
+		{"custom D", script("qq82", "printf 'Dgo away (#5.7.1)' >&6\nexit 82\n"), "554 go away (#5.7.1)"},
+		{"killed", script("qqkill", "kill -9 $$\n"), "451 qq crashed (#4.3.0)"},
+		{"missing", "/nonexistent/qmail-queue", "451 unable to exec qq (#4.3.0)"},
+		{"default missing", "", "451 unable to exec qq (#4.3.0)"},
+	}
+	for _, c := range cases {
+		env := []string{"QMAILQUEUE=" + c.qq}
+		if c.qq == "" {
+			env = nil // <qmailhome>/bin/qmail-queue, absent here
+		}
+		// Without QMAILQUEUE, MAILDIRQUEUE would pick the built-in
+		// store: leave it unset for the default-program case.
+		s := startStack(t, config{env: env, noMaildirQueue: c.qq == ""})
+		conn := dial(t, s.addr)
+		conn.expect("220 ")
+		conn.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		conn.expect("250 ok")
+		conn.expect("250 ok")
+		conn.expect("354 go ahead")
+		sendData(conn, 200<<10, nil)
+		conn.send(".\r\n")
+		if got := conn.line(); got != c.reply {
+			t.Errorf("%s: reply %q, want %q", c.name, got, c.reply)
+		}
+		conn.send("NOOP\r\n")
+		conn.expect("250 ok")
+		s.nothingStored(t)
+	}
+}
