@@ -1,0 +1,141 @@
+package tcpserver
+
+import (
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"tinymx/lib/dns/dnstest"
+	"tinymx/test/harness"
+)
+
+// echoServer accepts connections on 127.0.0.1 and writes greeting to each.
+func echoServer(t *testing.T, greeting string) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Write([]byte(greeting))
+			c.Close()
+		}
+	}()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+
+// runClient runs one tcpclient and masks the ports.
+func runClient(t *testing.T, bin string, env []string, port int, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	cmd.Env = env
+	out, errb, code := harness.Run(t, 30*time.Second, cmd)
+	s := "stdout:\n" + maskEnv(string(out)) + "stderr:\n" + string(errb) + "code: " + itoa(code)
+	if port > 0 {
+		s = strings.ReplaceAll(s, strconv.Itoa(port), "PORT")
+	}
+	return s
+}
+
+const clientEnvScript = `env | grep -E '^(TCP|PROTO)'; cat <&6; ls -l /proc/$$/fd | sed -n 's/.* \([67]\) -> socket:.*/\1 socket/p'`
+
+// TestClientEnvironmentAndMessagesMatchC: tcpclient against a local
+// server: the environment (order included), fds 6 and 7, -v, errors.
+func TestClientEnvironmentAndMessagesMatchC(t *testing.T) {
+	harness.NeedRoot(t)
+	d := dnstest.StartFree(t)
+	d.AddPTR("127.0.0.1", "loop.example")
+	d.AddA("srv.example", "127.0.0.1")
+	d.AddA("two.example", "127.0.0.1")
+	d.AddA("two.example", "127.0.0.1")
+	env := baseEnv("DNSCACHEIP="+d.IP(), "LOCALDOMAIN=")
+	port := echoServer(t, "greeting\n")
+	p := strconv.Itoa(port)
+	bins := impls(t, "tcpclient")
+	cases := [][]string{
+		{"-HRl0", "127.0.0.1", p, "sh", "-c", clientEnvScript},
+		{"-v", "-R", "127.0.0.1", p, "sh", "-c", clientEnvScript},
+		{"-v", "-R", "-i", "127.0.0.7", "127.0.0.1", p, "sh", "-c", clientEnvScript},
+		{"-R", "-l", "", "-D", "0", p, "sh", "-c", clientEnvScript},
+		{"-HR", "srv.example", p, "sh", "-c", clientEnvScript},
+		{"-HR", "-T", "3+4", "two.example", p, "sh", "-c", clientEnvScript},
+		{"-HRl0", "nonexistent.example", p, "true"},
+		{"-HRl0", "1.2.3", p, "true"},
+		{"-v", "-HRl0", "127.0.0.1", "1", "true"},
+		{"-q", "-HRl0", "127.0.0.1", "1", "true"},
+		{"-HRl0", "127.0.0.1", "nosuchport", "true"},
+		{"-HRl0", "127.0.0.1", p, "./nonexistent"},
+		{"-HRl0", "127.0.0.1", p},
+		{"-HRl0", "127.0.0.1"},
+		{},
+		{"-q"},
+		{"-X"},
+		{"-i", "nonsense", "127.0.0.1", p, "true"},
+		{"-i", "127.0.0.1xyz", "-HRl0", "127.0.0.1", p, "true"},
+		{"-t"},
+	}
+	for _, args := range cases {
+		c := runClient(t, bins["c"], env, port, args...)
+		g := runClient(t, bins["go"], env, port, args...)
+		if c != g {
+			t.Errorf("tcpclient %q\nC:\n%s\nGo:\n%s", args, c, g)
+		}
+	}
+}
+
+// TestClientAndServerInteroperate: Go client with C server and C client
+// with Go server see the same environments on both sides.
+func TestClientAndServerInteroperate(t *testing.T) {
+	servers := impls(t, "tcpserver")
+	clients := impls(t, "tcpclient")
+	results := map[string]string{}
+	for _, sv := range []string{"c", "go"} {
+		for _, cl := range []string{"c", "go"} {
+			dir := t.TempDir()
+			printScript(t, dir)
+			s := start(t, servers[sv], dir, baseEnv(), "-HRl0", "127.0.0.1", "0", "./print")
+			out := runClient(t, clients[cl], baseEnv(), s.port, "-HRl0", "127.0.0.1", strconv.Itoa(s.port), "sh", "-c", "cat <&6; env | grep -E '^(TCP|PROTO)' | sort")
+			results[sv+cl] = out
+		}
+	}
+	for k, v := range results {
+		if v != results["cc"] {
+			t.Errorf("server/client %s:\n%s\nC/C:\n%s", k, v, results["cc"])
+		}
+	}
+}
+
+// TestClientOverIPv6SetsTCP6: an IPv6 literal connects over IPv6, with
+// ucspi-tcp-ipv6's PROTO=TCP6.
+func TestClientOverIPv6SetsTCP6(t *testing.T) {
+	if !haveIPv6Loopback() {
+		t.Skip("no IPv6 loopback")
+	}
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		c, err := l.Accept()
+		if err == nil {
+			c.Close()
+		}
+	}()
+	port := l.Addr().(*net.TCPAddr).Port
+	got := runClient(t, harness.Bin(t, "tcpclient"), baseEnv(), port, "-v", "-HRl0", "::1", strconv.Itoa(port), "sh", "-c", "env | grep -E '^(TCP|PROTO)' | sort")
+	want := "stdout:\nPROTO=TCP6\nTCPLOCALHOST=0\nTCPLOCALIP=::1\nTCPLOCALPORT=P\nTCPREMOTEIP=::1\nTCPREMOTEPORT=P\nstderr:\ntcpclient: connected to ::1 port PORT\ncode: 0"
+	if got != want {
+		t.Errorf("got\n%s\nwant\n%s", got, want)
+	}
+}
