@@ -21,9 +21,11 @@ const usage = "tcpclient [ -hHrRdDqQv ] [ -i localip ] [ -p localport ] [ -T tim
 
 func main() {
 	strerr.Prog = "tcpclient"
-	// descriptors 6 and 7 are the program's; anything there goes first
-	unix.Close(6)
-	unix.Close(7)
+	// Descriptors 6 and 7 are the program's: whatever was there goes, as
+	// in the C program, but they stay occupied (by /dev/null) until the
+	// socket is moved there, so that the Go runtime cannot put its own
+	// descriptors (the poller) on them and lose them to the dup.
+	ucspi.ReserveFDs(6, 7)
 
 	verbosity := 1
 	nodelay := false

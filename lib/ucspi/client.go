@@ -3,7 +3,9 @@ package ucspi
 import (
 	"errors"
 	"net/netip"
+	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -215,5 +217,31 @@ func setPtr(e setter, name string, v *string) {
 		e.Unset(name)
 	} else {
 		e.Set(name, CString(*v))
+	}
+}
+
+// ReserveFDs puts /dev/null on each of fds (closing what was there), so
+// that nothing else opened before they are overwritten lands on them.
+// A descriptor the Go runtime already uses (its poller) is left alone.
+func ReserveFDs(fds ...int) {
+	null, err := unix.Open("/dev/null", unix.O_RDWR|unix.O_CLOEXEC, 0)
+	if err != nil {
+		for _, fd := range fds {
+			unix.Close(fd)
+		}
+		return
+	}
+	for _, fd := range fds {
+		if fd == null {
+			null = -1
+			continue
+		}
+		if link, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd)); err == nil && strings.Contains(link, "eventpoll") {
+			continue
+		}
+		unix.Dup3(null, fd, unix.O_CLOEXEC)
+	}
+	if null >= 0 {
+		unix.Close(null)
 	}
 }

@@ -33,7 +33,6 @@ func echoServer(t *testing.T, greeting string) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-
 // runClient runs one tcpclient and masks the ports.
 func runClient(t *testing.T, bin string, env []string, port int, args ...string) string {
 	t.Helper()
