@@ -204,6 +204,11 @@ func (m *maildirMessage) store(from string, to []string) error {
 	base := uniqueName(m.start, m.pid)
 	tmp := q.Dir + "/tmp/" + base
 	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FileMode)
+	for try := 0; err == unix.EEXIST && try < 3; try++ {
+		base = uniqueName(time.Now(), m.pid)
+		tmp = q.Dir + "/tmp/" + base
+		fd, err = unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FileMode)
+	}
 	if err != nil {
 		return createErr(err, 63)
 	}
@@ -250,9 +255,18 @@ func (m *maildirMessage) store(from string, to []string) error {
 		return &ExitError{Code: 53}
 	}
 	dst := q.Dir + "/new/" + base
-	if err := unix.Link(tmp, dst); err != nil {
-		unix.Unlink(tmp)
-		return createErr(err, 66)
+	for try := 0; ; try++ {
+		err := unix.Link(tmp, dst)
+		if err == nil {
+			break
+		}
+		if err != unix.EEXIST || try == 3 {
+			unix.Unlink(tmp)
+			return createErr(err, 66)
+		}
+		// Never overwrite: a clock stepped back or a reused pid gave
+		// an existing name; take the next one.
+		dst = q.Dir + "/new/" + uniqueName(time.Now(), m.pid)
 	}
 	step("link")
 	unix.Unlink(tmp)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"io"
 	"os"
+	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -16,6 +17,9 @@ import (
 type Program struct {
 	Path string // executed directly (no PATH search); relative to Dir
 	Dir  string // the qmail home
+
+	mu    sync.Mutex
+	spare *bufio.Writer // reused between the messages of a session
 }
 
 // Open starts the program before qmail-smtpd says 354. A program that
@@ -63,12 +67,20 @@ func (p *Program) Open() (Message, error) {
 		}
 		return &deadMessage{code: code}, nil
 	}
-	m := &programMessage{proc: proc, mw: mw, ew: ew, xr: xr}
-	m.bw = bufio.NewWriterSize(fdWriter{m}, 16384)
+	m := &programMessage{p: p, proc: proc, mw: mw, ew: ew, xr: xr}
+	p.mu.Lock()
+	m.bw, p.spare = p.spare, nil
+	p.mu.Unlock()
+	if m.bw == nil {
+		m.bw = bufio.NewWriterSize(fdWriter{m}, 16384)
+	} else {
+		m.bw.Reset(fdWriter{m})
+	}
 	return m, nil
 }
 
 type programMessage struct {
+	p      *Program
 	proc   *os.Process
 	mw     *os.File // message pipe (child's fd 0)
 	ew     *os.File // envelope pipe (child's fd 1)
@@ -94,7 +106,7 @@ func (w fdWriter) Write(b []byte) (int, error) {
 func (m *programMessage) Pid() int { return m.proc.Pid }
 
 func (m *programMessage) Write(b []byte) (int, error) {
-	if m.failed {
+	if m.failed || m.done {
 		return len(b), nil
 	}
 	return m.bw.Write(b)
@@ -125,6 +137,10 @@ func (m *programMessage) finish() error {
 	n, _ := io.ReadFull(m.xr, text[:255])
 	io.Copy(io.Discard, m.xr)
 	m.xr.Close()
+	m.bw.Reset(nil)
+	m.p.mu.Lock()
+	m.p.spare = m.bw
+	m.p.mu.Unlock()
 	st, err := m.proc.Wait()
 	if err != nil {
 		return &ExitError{Code: CodeWaitSurpise}
