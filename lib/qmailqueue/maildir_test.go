@@ -1,6 +1,7 @@
 package qmailqueue
 
 import (
+	"bufio"
 	"bytes"
 	"fmt"
 	"os"
@@ -14,6 +15,15 @@ import (
 	"syscall"
 	"testing"
 )
+
+// TestMain lets the test binary run as maildir-queue for the strace test.
+func TestMain(m *testing.M) {
+	if os.Getenv("QMAILQUEUE_TEST_STORE") == "1" {
+		q := &Maildir{Dir: os.Getenv("MAILDIRQUEUE")}
+		os.Exit(ExitCode(q.Store(os.Stdin, bufio.NewReader(os.NewFile(1, "envelope")))))
+	}
+	os.Exit(m.Run())
+}
 
 func newMaildir(t *testing.T, parent string) string {
 	t.Helper()
@@ -222,13 +232,14 @@ func TestMaildirQueueSyscallOrderUnderStrace(t *testing.T) {
 		t.Skip("strace not installed")
 	}
 	dir := newMaildir(t, "")
-	bin := filepath.Join(t.TempDir(), "maildir-queue")
-	if out, err := exec.Command("go", "build", "-o", bin, "tinymx/cmd/maildir-queue").CombinedOutput(); err != nil {
-		t.Fatalf("build: %v\n%s", err, out)
+	// The test binary itself plays maildir-queue (see TestMain).
+	self, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
 	}
 	log := filepath.Join(t.TempDir(), "trace")
-	cmd := exec.Command(strace, "-f", "-o", log, "-e", "trace=openat,fsync,link,linkat,rename,renameat,unlink,unlinkat", bin)
-	cmd.Env = append(os.Environ(), "MAILDIRQUEUE="+dir)
+	cmd := exec.Command(strace, "-f", "-o", log, "-e", "trace=openat,fsync,link,linkat,rename,renameat,unlink,unlinkat", self)
+	cmd.Env = append(os.Environ(), "MAILDIRQUEUE="+dir, "QMAILQUEUE_TEST_STORE=1")
 	cmd.Stdin = strings.NewReader("hello\n")
 	envR, envW, _ := os.Pipe()
 	cmd.Stdout = envR
