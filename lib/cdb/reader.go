@@ -66,6 +66,10 @@ func OpenFile(f *os.File) (*CDB, error) {
 	if err != nil {
 		return nil, err
 	}
+	if st.IsDir() {
+		// djb's tcprulescheck crashes here; read(2) would say EISDIR.
+		return nil, &os.PathError{Op: "read", Path: f.Name(), Err: unix.EISDIR}
+	}
 	size := st.Size()
 	if size == 0 {
 		// djb maps the file, falls back to read(2), and the empty file then
