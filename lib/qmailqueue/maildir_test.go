@@ -25,7 +25,7 @@ func TestMain(m *testing.M) {
 	os.Exit(m.Run())
 }
 
-func newMaildir(t *testing.T, parent string) string {
+func newMaildir(t testing.TB, parent string) string {
 	t.Helper()
 	if parent == "" {
 		parent = t.TempDir()
@@ -39,7 +39,7 @@ func newMaildir(t *testing.T, parent string) string {
 	return dir
 }
 
-func listDir(t *testing.T, dir string) []string {
+func listDir(t testing.TB, dir string) []string {
 	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
