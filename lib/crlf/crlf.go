@@ -3,6 +3,8 @@
 // with djb's buffer semantics.
 package crlf
 
+import "bytes"
+
 // Converter rewrites one chunk of a stream, keeping whatever state crosses
 // chunk boundaries. End returns what is still held back at EOF.
 type Converter interface {
@@ -14,13 +16,14 @@ type Converter interface {
 type AddCR struct{}
 
 func (AddCR) Convert(dst, src []byte) []byte {
-	for _, c := range src {
-		if c == '\n' {
-			dst = append(dst, '\r')
+	for {
+		i := bytes.IndexByte(src, '\n')
+		if i < 0 {
+			return append(dst, src...)
 		}
-		dst = append(dst, c)
+		dst = append(append(dst, src[:i]...), '\r', '\n')
+		src = src[i+1:]
 	}
-	return dst
 }
 
 func (AddCR) End(dst []byte) []byte { return dst }
@@ -31,23 +34,29 @@ func (AddCR) End(dst []byte) []byte { return dst }
 type DelCR struct{ cr bool }
 
 func (d *DelCR) Convert(dst, src []byte) []byte {
-	for _, c := range src {
-		if !d.cr {
-			if c == '\r' {
-				d.cr = true
-				continue
+	for len(src) > 0 {
+		if d.cr {
+			switch src[0] {
+			case '\n':
+				dst = append(dst, '\n')
+				d.cr = false
+			case '\r':
+				dst = append(dst, '\r') // the earlier CR; this one waits
+			default:
+				dst = append(dst, '\r')
+				d.cr = false
+				continue // src[0] is an ordinary byte, handled below
 			}
-			dst = append(dst, c)
+			src = src[1:]
 			continue
 		}
-		if c != '\n' {
-			dst = append(dst, '\r')
-			if c == '\r' {
-				continue
-			}
+		i := bytes.IndexByte(src, '\r')
+		if i < 0 {
+			return append(dst, src...)
 		}
-		d.cr = false
-		dst = append(dst, c)
+		dst = append(dst, src[:i]...)
+		d.cr = true
+		src = src[i+1:]
 	}
 	return dst
 }
@@ -65,12 +74,23 @@ func (d *DelCR) End(dst []byte) []byte {
 type FixCR struct{ cr bool }
 
 func (f *FixCR) Convert(dst, src []byte) []byte {
-	for _, c := range src {
-		if c == '\n' && !f.cr {
+	for len(src) > 0 {
+		i := bytes.IndexByte(src, '\n')
+		if i < 0 {
+			f.cr = src[len(src)-1] == '\r'
+			return append(dst, src...)
+		}
+		cr := f.cr
+		if i > 0 {
+			cr = src[i-1] == '\r'
+		}
+		dst = append(dst, src[:i]...)
+		if !cr {
 			dst = append(dst, '\r')
 		}
-		dst = append(dst, c)
-		f.cr = c == '\r'
+		dst = append(dst, '\n')
+		f.cr = false
+		src = src[i+1:]
 	}
 	return dst
 }

@@ -65,12 +65,73 @@ func TestFilterOneByteReadsGiveSameOutput(t *testing.T) {
 	}
 }
 
+// Byte-at-a-time models of the C loops, the reference for the fuzz target.
+func refAdd(in []byte) []byte {
+	var out []byte
+	for _, c := range in {
+		if c == '\n' {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+func refDel(in []byte) []byte {
+	var out []byte
+	cr := false
+	for _, c := range in {
+		if !cr {
+			if c == '\r' {
+				cr = true
+				continue
+			}
+			out = append(out, c)
+			continue
+		}
+		if c != '\n' {
+			out = append(out, '\r')
+			if c == '\r' {
+				continue
+			}
+		}
+		cr = false
+		out = append(out, c)
+	}
+	if cr {
+		out = append(out, '\r')
+	}
+	return out
+}
+
+func refFix(in []byte) []byte {
+	var out []byte
+	cr := false
+	for _, c := range in {
+		if c == '\n' && !cr {
+			out = append(out, '\r')
+		}
+		out = append(out, c)
+		cr = c == '\r'
+	}
+	return out
+}
+
 func FuzzConverters(f *testing.F) {
 	f.Add([]byte("a\nb\r\nc"), 3)
 	f.Add([]byte("a\r\nb\r\r\nc\r"), 1)
 	f.Fuzz(func(t *testing.T, in []byte, split int) {
 		if split < 0 || split > len(in) {
 			split = len(in) / 2
+		}
+		if got := convertAll(AddCR{}, string(in[:split]), string(in[split:])); got != string(refAdd(in)) {
+			t.Fatalf("AddCR %q = %q", in, got)
+		}
+		if got := convertAll(&DelCR{}, string(in[:split]), string(in[split:])); got != string(refDel(in)) {
+			t.Fatalf("DelCR %q = %q", in, got)
+		}
+		if got := convertAll(&FixCR{}, string(in[:split]), string(in[split:])); got != string(refFix(in)) {
+			t.Fatalf("FixCR %q = %q", in, got)
 		}
 		for _, mk := range []func() Converter{func() Converter { return AddCR{} }, func() Converter { return &DelCR{} }, func() Converter { return &FixCR{} }} {
 			whole := convertAll(mk(), string(in))
