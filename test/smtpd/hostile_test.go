@@ -174,7 +174,7 @@ func TestQmailSmtpdKilledMidDataStoresNothing(t *testing.T) {
 		s.waitIdle(t)
 		// maildir-queue, if any, sees EOF without an envelope and exits.
 		harness.WaitFor(t, 10*time.Second, "maildir-queue to exit", func() bool {
-			return !procRunning("maildir-queue")
+			return s.queueProgram() == 0
 		})
 		s.nothingStored(t)
 	}
@@ -193,7 +193,7 @@ func TestMaildirQueueKilledMidDataIsQqCrashed(t *testing.T) {
 	sendData(c, 256<<10, nil)
 	var qq int
 	harness.WaitFor(t, 10*time.Second, "maildir-queue to run", func() bool {
-		qq = procPid("maildir-queue")
+		qq = s.queueProgram()
 		return qq > 0
 	})
 	syscall.Kill(qq, syscall.SIGKILL)
@@ -207,19 +207,6 @@ func TestMaildirQueueKilledMidDataIsQqCrashed(t *testing.T) {
 	c.send("NOOP\r\n")
 	c.expect("250 ok")
 	s.nothingStored(t)
-}
-
-func procPid(name string) int {
-	pids, _ := procByName(name)
-	if len(pids) > 0 {
-		return pids[0]
-	}
-	return 0
-}
-
-func procRunning(name string) bool {
-	pids, _ := procByName(name)
-	return len(pids) > 0
 }
 
 var replyRE = regexp.MustCompile(`^[2-5][0-9][0-9][ -]`)

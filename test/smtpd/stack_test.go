@@ -140,19 +140,7 @@ func (s *stack) messages(t testing.TB) [][]byte {
 
 // children returns the pids of tcpserver's children (the qmail-smtpd
 // processes serving connections).
-func (s *stack) children() []int {
-	var pids []int
-	tasks, _ := os.ReadDir(fmt.Sprintf("/proc/%d/task", s.server.Process.Pid))
-	for _, task := range tasks {
-		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%s/children", s.server.Process.Pid, task.Name()))
-		for _, f := range strings.Fields(string(b)) {
-			if p, err := strconv.Atoi(f); err == nil {
-				pids = append(pids, p)
-			}
-		}
-	}
-	return pids
-}
+func (s *stack) children() []int { return childrenOf(s.server.Process.Pid) }
 
 // waitIdle waits until tcpserver has no child left.
 func (s *stack) waitIdle(t testing.TB) {
