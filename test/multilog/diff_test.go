@@ -172,7 +172,7 @@ func TestMultilogFatalErrorsMatchC(t *testing.T) {
 
 // prepared is a working directory holding a regular file named "file".
 func prepared(t *testing.T) string {
-	d := t.TempDir()
+	d := scratch(t)
 	os.WriteFile(filepath.Join(d, "file"), nil, 0644)
 	return d
 }

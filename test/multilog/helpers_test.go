@@ -42,11 +42,22 @@ func both(t *testing.T, input []byte, args ...string) (c, g result) {
 
 func runOne(t *testing.T, bin, name string, input []byte, args ...string) result {
 	t.Helper()
-	root := filepath.Join(t.TempDir(), name)
+	root := filepath.Join(scratch(t), name)
 	if err := os.MkdirAll(root, 0755); err != nil {
 		t.Fatal(err)
 	}
 	return runIn(t, root, bin, input, args...)
+}
+
+// scratch is a temporary directory on tmpfs when there is one: the tests
+// rotate often and every rotation fsyncs.
+func scratch(t *testing.T) string {
+	d, err := os.MkdirTemp("/dev/shm", "tinymx-multilog-")
+	if err != nil {
+		return t.TempDir()
+	}
+	t.Cleanup(func() { os.RemoveAll(d) })
+	return d
 }
 
 func goBin(t *testing.T) string { return harness.Bin(t, "multilog") }
@@ -54,7 +65,7 @@ func goBin(t *testing.T) string { return harness.Bin(t, "multilog") }
 // runIn runs bin in root with stdin a regular file holding input.
 func runIn(t *testing.T, root, bin string, input []byte, args ...string) result {
 	t.Helper()
-	in := filepath.Join(t.TempDir(), "in")
+	in := filepath.Join(scratch(t), "in")
 	if err := os.WriteFile(in, input, 0644); err != nil {
 		t.Fatal(err)
 	}

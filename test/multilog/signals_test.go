@@ -22,7 +22,7 @@ type live struct {
 	w    *os.File // the test writes the input here
 	r    *os.File // the test's copy of the read end, to read what is left
 	root string
-	err  bytes.Buffer
+	errf string // its stderr
 }
 
 func startLive(t *testing.T, bin, root string, args ...string) *live {
@@ -31,11 +31,16 @@ func startLive(t *testing.T, bin, root string, args ...string) *live {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := &live{w: w, r: r, root: root}
+	l := &live{w: w, r: r, root: root, errf: filepath.Join(scratch(t), "stderr")}
+	ef, err := os.Create(l.errf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ef.Close()
 	l.cmd = exec.Command(bin, args...)
 	l.cmd.Dir = root
 	l.cmd.Stdin = r
-	l.cmd.Stderr = &l.err
+	l.cmd.Stderr = ef
 	harness.Start(t, l.cmd)
 	t.Cleanup(func() { w.Close(); r.Close() })
 	return l
@@ -86,7 +91,7 @@ func bins(t *testing.T) map[string]string {
 func TestMultilogTermMidLineFinishesLineAndLeavesRestUnread(t *testing.T) {
 	t.Parallel()
 	for name, bin := range bins(t) {
-		l := startLive(t, bin, t.TempDir(), "./d")
+		l := startLive(t, bin, scratch(t), "./d")
 		l.w.WriteString("l1\npart")
 		harness.WaitFor(t, 5*time.Second, name+": l1 in current", func() bool { return string(l.file("d/current")) == "l1\n" })
 		l.signal(t, syscall.SIGTERM)
@@ -110,7 +115,7 @@ func TestMultilogTermMidLineFinishesLineAndLeavesRestUnread(t *testing.T) {
 func TestMultilogTermAtLineBoundaryExitsAtOnce(t *testing.T) {
 	t.Parallel()
 	for name, bin := range bins(t) {
-		l := startLive(t, bin, t.TempDir(), "t", "./d")
+		l := startLive(t, bin, scratch(t), "t", "./d")
 		l.w.WriteString("one\n")
 		harness.WaitFor(t, 5*time.Second, name+": one in current", func() bool { return len(l.file("d/current")) == 30 })
 		l.signal(t, syscall.SIGTERM)
@@ -127,7 +132,7 @@ func TestMultilogTermAtLineBoundaryExitsAtOnce(t *testing.T) {
 func TestMultilogAlarmRotatesThroughProcessor(t *testing.T) {
 	t.Parallel()
 	for name, bin := range bins(t) {
-		l := startLive(t, bin, t.TempDir(), "!tr a-z A-Z; echo st >&5", "./d")
+		l := startLive(t, bin, scratch(t), "!tr a-z A-Z; echo st >&5", "./d")
 		l.w.WriteString("abc\ndef\n")
 		harness.WaitFor(t, 5*time.Second, name+": lines in current", func() bool { return len(l.file("d/current")) == 8 })
 		l.signal(t, syscall.SIGALRM)
@@ -157,7 +162,7 @@ func TestMultilogLockExcludesTheOtherImplementation(t *testing.T) {
 	t.Parallel()
 	b := bins(t)
 	for _, pair := range [][2]string{{"C", "Go"}, {"Go", "C"}} {
-		root := t.TempDir()
+		root := scratch(t)
 		l := startLive(t, b[pair[0]], root, "./d")
 		l.w.WriteString("x\n")
 		harness.WaitFor(t, 5*time.Second, "first multilog running", func() bool { return len(l.file("d/current")) == 2 })
@@ -180,7 +185,7 @@ func TestMultilogTermAtAnyMomentLosesNoLine(t *testing.T) {
 	t.Parallel()
 	bin := harness.Bin(t, "multilog")
 	for round := 0; round < 6; round++ {
-		l := startLive(t, bin, t.TempDir(), "s4096", "n1000", "./d")
+		l := startLive(t, bin, scratch(t), "s4096", "n1000", "./d")
 		var input bytes.Buffer
 		for i := 0; i < 20000; i++ {
 			fmt.Fprintf(&input, "line %d %s\n", i, strings.Repeat("x", i%97))
