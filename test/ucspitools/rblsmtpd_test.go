@@ -1,9 +1,12 @@
 package ucspitools
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"tinymx/lib/dns/dnstest"
 	"tinymx/test/harness"
@@ -158,6 +161,36 @@ func TestRblsmtpdLooksUpIPv6ClientsInNibbleForm(t *testing.T) {
 		}
 		if want != "ran\n" && !strings.Contains(string(r.err), "rblsmtpd: "+ip+" pid ") {
 			t.Errorf("log line %q does not show the raw address", r.err)
+		}
+	}
+}
+
+func TestRblsmtpdGarbageTimeoutMeansZeroAsC(t *testing.T) {
+	t.Parallel()
+	c, g := both(t, "rblsmtpd", []byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=blocked"}, "-tabc", "true")
+	same(t, "-tabc", c, g, maskPID)
+}
+
+func TestRblsmtpdConversationEndsSilentlyAfterTimeout(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{harness.NeedPeer(t, "/usr/bin/rblsmtpd"), harness.Bin(t, "rblsmtpd")} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer w.Close()
+		w.Write([]byte("HELO x\r\nRCPT TO:<a>\r\n")) // then nothing, and no EOF
+		cmd := exec.Command(p, "-t", "1", "true")
+		cmd.Stdin = r
+		cmd.Env = []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=blocked"}
+		start := time.Now()
+		out, _, code := harness.Run(t, 10*time.Second, cmd)
+		r.Close()
+		if code != 0 || string(out) != "220 rblsmtpd.local\r\n250 rblsmtpd.local\r\n451 blocked\r\n" {
+			t.Errorf("%s: exit %d, output %q", p, code, out)
+		}
+		if d := time.Since(start); d < 900*time.Millisecond {
+			t.Errorf("%s: ended after %v, before its timeout", p, d)
 		}
 	}
 }
