@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -215,6 +216,16 @@ func TestTruncatedAnswerIsRetriedOverTCP(t *testing.T) {
 	got, err := IP4Raw("big.example.test")
 	if err != nil || !slices.Equal(got, [][4]byte{{10, 9, 9, 9}}) {
 		t.Errorf("IP4Raw over TCP = %v, %v", got, err)
+	}
+}
+
+func TestLongAnswerComesOverTCP(t *testing.T) {
+	srv := useServer(t)
+	long := strings.Repeat("0123456789", 100)
+	srv.AddTXT("long.example.test", long)
+	got, err := TXT("long.example.test")
+	if err != nil || got != long {
+		t.Errorf("TXT over TCP = %d bytes, %v", len(got), err)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 
 // udpMax is the largest UDP answer accepted; a bigger one is ignored, as
 // djb's resolver (which never sends EDNS0) does.
-const udpMax = 1024
+const udpMax = 512
 
 // Recursive queries go through rounds of UDP attempts over every server,
 // waiting 3, 11 and 45 seconds per attempt (djb's schedule minus its first

@@ -284,6 +284,13 @@ func (s *Server) answer(q []byte, udp bool) []byte {
 			n++
 		}
 		binary.BigEndian.PutUint16(r[6:], uint16(n))
+		if udp && len(r) > 512 {
+			// Too big for plain UDP: question only, TC set, as a real
+			// server answers a client that sends no EDNS0.
+			r = r[:12+end+4-12]
+			r[2] |= 2
+			r[6], r[7] = 0, 0
+		}
 	}
 	return r
 }
