@@ -163,7 +163,8 @@ func (s *state) start() {
 		attr.Sys.PidFD = &pidfd
 	}
 	pid, err := syscall.ForkExec(runArgv[0], runArgv, attr)
-	if err != nil && !s.noPidfd && (errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL)) && isForkError(err) {
+	if err != nil && !s.noPidfd && (errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL)) {
+		// a kernel without CLONE_PIDFD (before 5.2): do without
 		s.noPidfd = true
 		attr.Sys.PidFD = nil
 		pid, err = syscall.ForkExec(runArgv[0], runArgv, attr)
