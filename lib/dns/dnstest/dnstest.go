@@ -287,7 +287,7 @@ func (s *Server) answer(q []byte, udp bool) []byte {
 		if udp && len(r) > 512 {
 			// Too big for plain UDP: question only, TC set, as a real
 			// server answers a client that sends no EDNS0.
-			r = r[:12+end+4-12]
+			r = r[:end+4]
 			r[2] |= 2
 			r[6], r[7] = 0, 0
 		}
