@@ -25,7 +25,7 @@ const maxLine = 1000
 const chunk = 1024
 
 // readSize is how much is read at once.
-const readSize = 64 << 10
+const readSize = 32 << 10
 
 // Logger runs a script over an input descriptor.
 type Logger struct {
