@@ -176,3 +176,34 @@ func prepared(t *testing.T) string {
 	os.WriteFile(filepath.Join(d, "file"), nil, 0644)
 	return d
 }
+
+// From a pipe the read sizes depend on timing, so only the content must be
+// the same: every selected line, in order, with the same selection.
+func TestMultilogFromPipeLogsSameContentAsC(t *testing.T) {
+	t.Parallel()
+	in := randomLog(21, 400)
+	script := []string{"t", "-*END", "s4096", "n1000", "./d", "-*", "+*x*", "./d2"}
+	var got [][]byte
+	for name, bin := range bins(t) {
+		l := startLive(t, bin, scratch(t), script...)
+		go func() {
+			for p := in; len(p) > 0; {
+				n := 1 + len(p)%3000
+				if n > len(p) {
+					n = len(p)
+				}
+				l.w.Write(p[:n])
+				p = p[n:]
+			}
+			l.w.Close()
+		}()
+		l.wait(t)
+		if e := l.errText(); e != "" {
+			t.Errorf("%s: stderr %q", name, e)
+		}
+		got = append(got, normStamps(append(content(t, filepath.Join(l.root, "d")), content(t, filepath.Join(l.root, "d2"))...)))
+	}
+	if !bytes.Equal(got[0], got[1]) {
+		t.Errorf("content differs: %s", firstDiff(got[0], got[1]))
+	}
+}
