@@ -60,6 +60,12 @@ type Rule struct {
 // prefixes ("2001:db8::1:allow", "2001:db8::deny") are rules too. A line the
 // stock program accepts is never split differently.
 func ParseLine(line []byte) (r Rule, skip bool, err error) {
+	return parseLine(line, nil)
+}
+
+// parseLine is ParseLine appending the data to buf, so Compile reuses one
+// buffer for every line.
+func parseLine(line, buf []byte) (r Rule, skip bool, err error) {
 	if len(line) == 0 || line[0] == '#' {
 		return r, true, nil
 	}
@@ -72,14 +78,14 @@ func ParseLine(line []byte) (r Rule, skip bool, err error) {
 	if colon < 0 {
 		return r, true, nil
 	}
-	r, ok := parseAt(line, colon)
+	r, ok := parseAt(line, colon, buf)
 	if !ok && !verb(line[colon+1:]) {
 		for c := colon + 1; c < len(line); c++ {
 			if line[c] != ':' {
 				continue
 			}
 			if verb(line[c+1:]) {
-				r, ok = parseAt(line, c)
+				r, ok = parseAt(line, c, buf)
 				break
 			}
 		}
@@ -102,10 +108,10 @@ func cString(b []byte) string {
 	return string(b)
 }
 
-func parseAt(line []byte, colon int) (r Rule, ok bool) {
+func parseAt(line []byte, colon int, buf []byte) (r Rule, ok bool) {
 	r.Address = line[:colon]
 	x := line[colon+1:]
-	var data []byte
+	data := buf[:0]
 	switch {
 	case bytes.HasPrefix(x, []byte("deny")):
 		data = append(data, 'D', 0)
@@ -189,10 +195,13 @@ func decimal(b []byte) (uint64, bool) {
 // Keys calls fn with each cdb key of the rule in order: the address, or
 // one key per number of its range. key is reused between calls.
 func (r *Rule) Keys(fn func(key []byte) error) error {
+	return r.keys(nil, fn)
+}
+
+func (r *Rule) keys(key []byte, fn func(key []byte) error) error {
 	if !r.ranged {
 		return fn(r.Address)
 	}
-	var key []byte
 	for n := r.lo; n <= r.hi; n++ {
 		key = append(key[:0], r.Address[:r.left]...)
 		key = strconv.AppendUint(key, n, 10)
@@ -210,6 +219,7 @@ func (r *Rule) Keys(fn func(key []byte) error) error {
 func Compile(in io.Reader, w *cdb.Writer) error {
 	br := bufio.NewReaderSize(in, 64<<10)
 	var long []byte
+	var s scratch
 	for {
 		line, err := br.ReadSlice('\n')
 		if err == bufio.ErrBufferFull {
@@ -227,7 +237,7 @@ func Compile(in io.Reader, w *cdb.Writer) error {
 			return &ReadError{Err: err}
 		}
 		if len(line) > 0 {
-			if perr := addLine(line, w); perr != nil {
+			if perr := s.addLine(line, w); perr != nil {
 				return perr
 			}
 		}
@@ -237,12 +247,17 @@ func Compile(in io.Reader, w *cdb.Writer) error {
 	}
 }
 
-func addLine(line []byte, w *cdb.Writer) error {
-	r, skip, err := ParseLine(line)
+// scratch holds the buffers Compile reuses from line to line.
+type scratch struct{ data, key []byte }
+
+func (s *scratch) addLine(line []byte, w *cdb.Writer) error {
+	r, skip, err := parseLine(line, s.data)
 	if err != nil || skip {
 		return err
 	}
-	return r.Keys(func(key []byte) error {
+	s.data = r.Data[:0]
+	return r.keys(s.key[:0], func(key []byte) error {
+		s.key = key[:0]
 		if err := w.Add(key, r.Data); err != nil {
 			// A database past 4 GiB is ENOMEM from cdb_make_add in C too:
 			// "unable to write to rules.tmp: out of memory".

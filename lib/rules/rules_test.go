@@ -238,3 +238,22 @@ func FuzzCompile(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkCompile100k(b *testing.B) {
+	var text strings.Builder
+	for i := range 100000 {
+		fmt.Fprintf(&text, "10.%d.%d.%d:allow,RELAYCLIENT=\"\",N=\"%d\"\n", i/65536, i/256%256, i%256, i)
+	}
+	s := text.String()
+	dir := b.TempDir()
+	b.ReportAllocs()
+	for b.Loop() {
+		f, _ := os.Create(filepath.Join(dir, "x.cdb"))
+		w := cdb.NewWriter(f)
+		if err := Compile(strings.NewReader(s), w); err != nil {
+			b.Fatal(err)
+		}
+		w.Finish()
+		f.Close()
+	}
+}
