@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -26,7 +27,13 @@ func TestReadproctitleRollsTheTitleLikeC(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		harness.Start(t, cmd)
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		w.Write([]byte(input))
 		var title string
 		harness.WaitFor(t, 5*time.Second, "the title to show the input", func() bool {
@@ -35,9 +42,13 @@ func TestReadproctitleRollsTheTitleLikeC(t *testing.T) {
 		})
 		titles = append(titles, title[strings.IndexByte(title, 0):])
 		w.Close()
-		harness.WaitFor(t, 5*time.Second, "exit at end of input", func() bool { return harness.Done(cmd) })
-		if code := cmd.ProcessState.ExitCode(); code != 0 {
-			t.Fatalf("%s exited %d", prog, code)
+		select {
+		case err := <-done:
+			if err != nil {
+				t.Fatalf("%s at end of input: %v", prog, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s did not exit at end of input", prog)
 		}
 	}
 	want := "\x00service\x00errors:\x00... xyz\nwarning abc\n\x00"
