@@ -15,9 +15,9 @@ cd "$(dirname "$0")/.."
 ROOT=$PWD
 ROUNDS=${ROUNDS:-5}
 NP=${NP:-2000}       # messages per persistent-session run (ours, sink)
-NPQ=${NPQ:-400}      # the same through maildir-queue (a process per message)
-NC=${NC:-200}        # messages (connections) per one-connection-per-message run
-NL=${NL:-150}        # sequential connections per latency sample
+NPQ=${NPQ:-300}      # the same through maildir-queue (a process per message)
+NC=${NC:-150}        # messages (connections) per one-connection-per-message run
+NL=${NL:-100}        # sequential connections per latency sample
 KEYS=${KEYS:-1000000}
 SRC=/usr/sbin/smtp-source
 SINK=/usr/sbin/smtp-sink
