@@ -5,7 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,4 +285,26 @@ func FuzzParseAnswer(f *testing.F) {
 			t.Fatalf("name of %d bytes", len(n))
 		}
 	})
+}
+
+func TestConcurrentLookupsDoNotMixAnswers(t *testing.T) {
+	srv := useServer(t)
+	for i := 1; i <= 40; i++ {
+		srv.AddPTR("10.2.0."+strconv.Itoa(i), "h"+strconv.Itoa(i)+".example.test")
+	}
+	var wg sync.WaitGroup
+	for i := 1; i <= 40; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			got, err := Name4([4]byte{10, 2, 0, byte(i)})
+			if want := "h" + strconv.Itoa(i) + ".example.test"; err != nil || got != want {
+				t.Errorf("Name4(10.2.0.%d) = %q, %v; want %q", i, got, err, want)
+			}
+		}()
+	}
+	wg.Wait()
+	if srv.Queries() < 40 {
+		t.Errorf("server saw %d queries", srv.Queries())
+	}
 }
