@@ -195,13 +195,17 @@ func decimal(b []byte) (uint64, bool) {
 // Keys calls fn with each cdb key of the rule in order: the address, or
 // one key per number of its range. key is reused between calls.
 func (r *Rule) Keys(fn func(key []byte) error) error {
-	return r.keys(nil, fn)
+	var key []byte
+	return r.keys(&key, fn)
 }
 
-func (r *Rule) keys(key []byte, fn func(key []byte) error) error {
+// keys builds range keys in *buf, which it keeps for the next call.
+func (r *Rule) keys(buf *[]byte, fn func(key []byte) error) error {
 	if !r.ranged {
 		return fn(r.Address)
 	}
+	key := *buf
+	defer func() { *buf = key[:0] }()
 	for n := r.lo; n <= r.hi; n++ {
 		key = append(key[:0], r.Address[:r.left]...)
 		key = strconv.AppendUint(key, n, 10)
@@ -256,8 +260,7 @@ func (s *scratch) addLine(line []byte, w *cdb.Writer) error {
 		return err
 	}
 	s.data = r.Data[:0]
-	return r.keys(s.key[:0], func(key []byte) error {
-		s.key = key[:0]
+	return r.keys(&s.key, func(key []byte) error {
 		if err := w.Add(key, r.Data); err != nil {
 			// A database past 4 GiB is ENOMEM from cdb_make_add in C too:
 			// "unable to write to rules.tmp: out of memory".

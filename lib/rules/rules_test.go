@@ -56,6 +56,7 @@ func TestCompileRecordsInInputOrder(t *testing.T) {
 		{"1.2.3.5-3:allow", "[]"},
 		{"=a-b.com:allow\na@1.2.3.4-5:deny", "[{=a-b.com } {a@1.2.3.4-5 D\x00}]"},
 		{"a:allow\na:deny\n", "[{a } {a D\x00}]"},
+		{":deny\n10.20.30.4-5:allow\n", "[{ D\x00} {10.20.30.4 } {10.20.30.5 }]"},
 		{"2001:db8::1:allow,X=\"1\"\n", "[{2001:db8::1 +X=1\x00}]"},
 		{"::1:deny\n2001:db8::allow\n", "[{::1 D\x00} {2001:db8: }]"},
 		{"::ffff:1.2.3.4-5:allow", "[{::ffff:1.2.3.4 } {::ffff:1.2.3.5 }]"},
