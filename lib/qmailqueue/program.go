@@ -2,6 +2,7 @@ package qmailqueue
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"os"
 	"sync"
@@ -59,6 +60,10 @@ func (p *Program) Open() (Message, error) {
 		mw.Close()
 		ew.Close()
 		xr.Close()
+		if errors.Is(err, unix.EAGAIN) || errors.Is(err, unix.ENOMEM) {
+			// fork itself failed: stock's "qqt failure" before 354.
+			return nil, err
+		}
 		code := CodeExecFailed
 		if p.Dir != "" {
 			if cerr := unix.Access(p.Dir, unix.X_OK); cerr != nil {
