@@ -1,0 +1,98 @@
+package ucspitools
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"tinymx/lib/dns"
+	"tinymx/lib/dns/dnstest"
+	"tinymx/test/harness"
+)
+
+// TestDNSQualificationMatchesCTcpclient resolves host arguments with C
+// tcpclient (djb's dns_ip4_qualify) and with lib/dns under the same
+// rewrite configuration. Every candidate name points at its own loopback
+// address, where a listener tells which one C connected to.
+func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
+	harness.NeedRoot(t)
+	tcpclient := harness.NeedPeer(t, "/usr/bin/tcpclient")
+	srv := dnstest.StartFree(t)
+	names := []string{"www.example.test", "www.alt.test", "mail.example.test", "fixed.example.test", "www.corp.test"}
+	byIP := map[string]string{}
+	l0, err := net.Listen("tcp", "127.0.55.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l0.Close()
+	port := l0.Addr().(*net.TCPAddr).Port
+	accepted := make(chan string, 16)
+	for i, n := range names {
+		ip := fmt.Sprintf("127.0.55.%d", i+1)
+		srv.AddA(n, ip)
+		byIP[ip] = n
+		l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", ip, port))
+		if err != nil {
+			t.Skipf("cannot listen on %s:%d: %v", ip, port, err)
+		}
+		t.Cleanup(func() { l.Close() })
+		go func() {
+			for {
+				c, err := l.Accept()
+				if err != nil {
+					return
+				}
+				accepted <- c.LocalAddr().(*net.TCPAddr).IP.String()
+				c.Close()
+			}
+		}()
+	}
+	dir := t.TempDir()
+	rules := filepath.Join(dir, "rewrite")
+	os.WriteFile(rules, []byte("=mail:mail.example.test\n*.corp:.corp.test\n-.gone:fixed.example.test\n?:+.nothere.test+.alt.test \r\n*.:\n"), 0644)
+	none := filepath.Join(dir, "none")
+	cases := []struct {
+		name, localdomain, rewrite string
+	}{
+		{"www", "nothere.test example.test", none},
+		{"WWW.Example.TEST.", "", none},
+		{"www", "", rules},
+		{"mail", "", rules},
+		{"www.corp", "", rules},
+		{"x.y.gone", "", rules},
+		{"127.0.55.3", "", none},
+		{"[127.0.55.4]", "", none},
+		{"nothing", "example.test", none},
+	}
+	for _, c := range cases {
+		env := []string{"DNSCACHEIP=" + srv.IP(), "DNSREWRITEFILE=" + c.rewrite, "LOCALDOMAIN=" + c.localdomain}
+		r := run(t, tcpclient, nil, env, "-RHl0", "-T2", "--", c.name, fmt.Sprint(port), "true")
+		var cgot string
+		if r.code == 0 {
+			select {
+			case cgot = <-accepted:
+			case <-time.After(5 * time.Second):
+				t.Fatalf("%s: tcpclient exited 0 but no connection arrived", c.name)
+			}
+		}
+		for _, e := range env {
+			k, v, _ := strings.Cut(e, "=")
+			t.Setenv(k, v)
+		}
+		dns.ResetConfig()
+		ips, err := dns.IP4(c.name)
+		var ggot string
+		if err == nil && len(ips) > 0 {
+			ggot = net.IP(ips[0][:]).String()
+		}
+		if cgot != ggot {
+			t.Errorf("%q (LOCALDOMAIN=%q): C connected to %q (%s, exit %d %q), lib/dns gave %q (%v)",
+				c.name, c.localdomain, cgot, byIP[cgot], r.code, r.err, ggot, err)
+		}
+	}
+	dns.ResetConfig()
+}
