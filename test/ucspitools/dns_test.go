@@ -3,6 +3,7 @@ package ucspitools
 import (
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -92,6 +93,29 @@ func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 		if cgot != ggot {
 			t.Errorf("%q (LOCALDOMAIN=%q): C connected to %q (%s, exit %d %q), lib/dns gave %q (%v)",
 				c.name, c.localdomain, cgot, byIP[cgot], r.code, r.err, ggot, err)
+		}
+	}
+
+	// Reverse lookups: tcpclient without -H sets TCPREMOTEHOST from the PTR
+	// record, in djb's dotted form (lower case, odd bytes as \ooo).
+	srv.AddPTR("127.0.55.2", "Odd Host_1.Example.TEST")
+	for _, ip := range []string{"127.0.55.2", "127.0.55.3"} {
+		env := []string{"DNSCACHEIP=" + srv.IP(), "DNSREWRITEFILE=" + none}
+		r := run(t, tcpclient, nil, env, "-Rl0", "-T2", "--", ip, fmt.Sprint(port), "sh", "-c", `printf %s "${TCPREMOTEHOST-unset}"`)
+		select {
+		case <-accepted:
+		case <-time.After(5 * time.Second):
+		}
+		dns.ResetConfig()
+		t.Setenv("DNSCACHEIP", srv.IP())
+		a, _ := netip.ParseAddr(ip)
+		name, err := dns.Name4(a.As4())
+		want := string(r.out)
+		if want == "unset" {
+			want = ""
+		}
+		if err != nil || name != want {
+			t.Errorf("PTR of %s: C %q (exit %d %q), lib/dns %q %v", ip, r.out, r.code, r.err, name, err)
 		}
 	}
 	dns.ResetConfig()
