@@ -148,7 +148,7 @@ func (m *programMessage) finish() error {
 	m.p.mu.Unlock()
 	st, err := m.proc.Wait()
 	if err != nil {
-		return &ExitError{Code: CodeWaitSurpise}
+		return &ExitError{Code: CodeWaitSurprise}
 	}
 	ws, ok := st.Sys().(syscall.WaitStatus)
 	if !ok || ws.Signaled() {

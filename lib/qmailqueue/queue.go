@@ -42,7 +42,7 @@ func Pid(m Message) int {
 // Special values of ExitError.Code for outcomes that are not an exit code.
 const (
 	CodeCrashed     = -1  // the queue program was killed by a signal: "qq crashed"
-	CodeWaitSurpise = -2  // waitpid failed: "qq waitpid surprise"
+	CodeWaitSurprise = -2  // waitpid failed: "qq waitpid surprise"
 	CodeCustom      = 82  // notqmail 1.09: Text holds the fd-6 text
 	CodeExecFailed  = 120 // the program could not be run: "unable to exec qq"
 )
@@ -79,7 +79,7 @@ func Result(err error) string {
 	switch ee.Code {
 	case CodeCrashed:
 		return "Zqq crashed (#4.3.0)"
-	case CodeWaitSurpise:
+	case CodeWaitSurprise:
 		return "Zqq waitpid surprise (#4.3.0)"
 	case 0:
 		return "Zqq read error (#4.3.0)" // exit 0 with the failure flag set
