@@ -41,10 +41,10 @@ func Pid(m Message) int {
 
 // Special values of ExitError.Code for outcomes that are not an exit code.
 const (
-	CodeCrashed     = -1  // the queue program was killed by a signal: "qq crashed"
+	CodeCrashed      = -1  // the queue program was killed by a signal: "qq crashed"
 	CodeWaitSurprise = -2  // waitpid failed: "qq waitpid surprise"
-	CodeCustom      = 82  // notqmail 1.09: Text holds the fd-6 text
-	CodeExecFailed  = 120 // the program could not be run: "unable to exec qq"
+	CodeCustom       = 82  // notqmail 1.09: Text holds the fd-6 text
+	CodeExecFailed   = 120 // the program could not be run: "unable to exec qq"
 )
 
 // ExitError carries qmail-queue's exit code; smtpd maps it to the reply of
