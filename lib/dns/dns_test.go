@@ -308,3 +308,24 @@ func TestConcurrentLookupsDoNotMixAnswers(t *testing.T) {
 		t.Errorf("server saw %d queries", srv.Queries())
 	}
 }
+
+// FuzzNameText runs untrusted name and rule text through the local parsers:
+// dotted quads, rewrite rules, wire encoding and back. No panics, and
+// encoded names stay within 255 bytes.
+func FuzzNameText(f *testing.F) {
+	f.Add("www.example.test", "?:+.a.test+.b.test")
+	f.Add("[1.2.3.4]", "*.:")
+	f.Add("a\\101\\0", "=a:b")
+	f.Add("1.2.3.4.5.6.7.8.9", "-x:y")
+	f.Fuzz(func(t *testing.T, name, rule string) {
+		numeric(name)
+		scanIP4(name)
+		w := rewrite(name, rule)
+		if wire, err := fromDot(w); err == nil {
+			if len(wire) > maxName || nameLen(wire) != len(wire) {
+				t.Fatalf("bad wire name %q for %q", wire, w)
+			}
+			toDot(wire)
+		}
+	})
+}
