@@ -243,3 +243,22 @@ func TestMaildirStoreIsWhatMaildirQueueRuns(t *testing.T) {
 		t.Error("ExitCode of nil / a non-ExitError")
 	}
 }
+
+// An envelope far larger than a pipe buffer still gets through: it is
+// written after the message pipe is closed, while the program reads it.
+func TestProgramTakesEnvelopeLargerThanAPipe(t *testing.T) {
+	home, out := fakeHome(t)
+	q := &Program{Path: "bin/qmail-queue", Dir: home}
+	m, _ := q.Open()
+	m.Write([]byte("x\n"))
+	to := make([]string, 10000)
+	for i := range to {
+		to[i] = "recipient" + strconv.Itoa(i) + "@example.org"
+	}
+	if err := m.Commit("a@b", to); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, out+"/env"); got != string(AppendEnvelope(nil, "a@b", to)) {
+		t.Errorf("envelope of %d bytes differs", len(got))
+	}
+}
