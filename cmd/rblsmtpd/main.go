@@ -56,9 +56,11 @@ func main() {
 			os.Stdout.WriteString(msg + "\r\n")
 			os.Exit(0)
 		}
-		// SIGALRM in the original: the conversation just stops.
-		if timeout < uint64(1<<63-1)/uint64(time.Second) {
-			time.AfterFunc(time.Duration(timeout)*time.Second, func() { os.Exit(0) })
+		// SIGALRM in the original: the conversation just stops. alarm()
+		// takes an unsigned int, so the timeout wraps at 2^32 and a
+		// multiple of 2^32 means no alarm at all.
+		if secs := uint32(timeout); secs != 0 {
+			time.AfterFunc(time.Duration(secs)*time.Second, func() { os.Exit(0) })
 		}
 		rbl.Converse(os.Stdin, os.Stdout, msg)
 		os.Exit(0)
