@@ -490,8 +490,10 @@ func (s *session) data() {
 	sink.raw(AppendReceived(make([]byte, 0, 256), &s.cfg.Received, s.helo, s.hasHelo, "SMTP", s.now()))
 	m := newDataMachine(s.cfg.StrictCR)
 	if err := m.run(s.br, sink); err != nil {
-		// run's reads die on their own; only the smtplf cases get here.
-		s.die(replyStrayLF)
+		if err == errBareLF || err == errBareCR {
+			s.die(replyStrayLF)
+		}
+		panic(exitCode(1)) // a reader that makes no progress: as EOF
 	}
 	sink.flush()
 	s.msg = nil
