@@ -217,3 +217,17 @@ func BenchmarkGet(b *testing.B) {
 		db.Get(key)
 	}
 }
+
+func BenchmarkOpenGetClose(b *testing.B) {
+	p := filepath.Join(b.TempDir(), "x.cdb")
+	os.WriteFile(p, build(b, []rec{{"1.2.3.4", "+X=1\x00"}, {"", ""}}), 0644)
+	b.ReportAllocs()
+	for b.Loop() {
+		db, err := Open(p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		db.Get([]byte("1.2.3."))
+		db.Close()
+	}
+}
