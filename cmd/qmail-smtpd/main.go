@@ -16,5 +16,7 @@ func main() {
 	// A write to a client that went away must fail, not kill us.
 	signal.Ignore(syscall.SIGPIPE)
 	in, out := smtpd.Stdio()
-	os.Exit(smtpd.Run(in, out, os.LookupEnv, qmailqueue.FromEnv))
+	code := smtpd.Run(in, out, os.LookupEnv, qmailqueue.FromEnv)
+	smtpd.RestoreStdio()
+	os.Exit(code)
 }

@@ -183,3 +183,10 @@ func Stdio() (io.Reader, io.Writer) {
 	unix.SetNonblock(1, true)
 	return os.NewFile(0, "/dev/stdin"), os.NewFile(1, "/dev/stdout")
 }
+
+// RestoreStdio puts fds 0 and 1 back in blocking mode, for whatever shares
+// them after we exit (a shell running qmail-smtpd on its terminal).
+func RestoreStdio() {
+	unix.SetNonblock(0, false)
+	unix.SetNonblock(1, false)
+}
