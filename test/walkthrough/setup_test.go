@@ -58,8 +58,10 @@ func newService(t *testing.T) *service {
 	ensureAccount(t, logacct)
 	bin := filepath.Dir(harness.Bin(t, "qmail-smtpd-conf"))
 	base := t.TempDir()
-	// the service accounts must reach their files below the temp dir
+	// the service accounts must reach their files below the temp dir,
+	// which the testing package makes 0700 at two levels
 	os.Chmod(base, 0755)
+	os.Chmod(filepath.Dir(base), 0755)
 	s := &service{t: t, bin: bin, home: filepath.Join(base, "qmail"), scan: filepath.Join(base, "service"),
 		D: filepath.Join(base, "var", "smtpd"), port: harness.FreePort(t)}
 	must(t, os.MkdirAll(filepath.Join(s.home, "control"), 0755))

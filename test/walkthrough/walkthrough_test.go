@@ -178,6 +178,12 @@ func TestRestartingTheLoggerLosesNoLogLine(t *testing.T) {
 	s.start(filepath.Join(s.bin, "svscan"), s.bin)
 	harness.WaitFor(t, 10*time.Second, "svstat: both up", func() bool { return s.pids() != nil })
 	const conns = 200
+	okLine := regexp.MustCompile(`(?m) tcpserver: ok (\d+) `)
+	// the readiness probe was a connection too: wait for its lines
+	harness.WaitFor(t, 10*time.Second, "the probe's end line", func() bool {
+		return strings.Contains(s.allLogs(), " tcpserver: end ")
+	})
+	base := len(okLine.FindAllString(s.allLogs(), -1))
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
@@ -191,15 +197,15 @@ func TestRestartingTheLoggerLosesNoLogLine(t *testing.T) {
 		exec.Command(svc, "-t", filepath.Join(s.scan, "smtpd/log")).Run()
 	}
 	<-done
-	okLine := regexp.MustCompile(`(?m) tcpserver: ok (\d+) `)
-	harness.WaitFor(t, 15*time.Second, strconv.Itoa(conns)+" ok lines in the log", func() bool {
-		return len(okLine.FindAllString(s.allLogs(), -1)) >= conns
+	harness.WaitFor(t, 15*time.Second, strconv.Itoa(conns)+" ok and end lines in the log", func() bool {
+		logs := s.allLogs()
+		return len(okLine.FindAllString(logs, -1)) >= base+conns && strings.Count(logs, " tcpserver: end ") >= base+conns
 	})
 	logs := s.allLogs()
-	if n := len(okLine.FindAllString(logs, -1)); n != conns {
+	if n := len(okLine.FindAllString(logs, -1)) - base; n != conns {
 		t.Fatalf("%d ok lines for %d connections", n, conns)
 	}
-	if n := strings.Count(logs, " tcpserver: end "); n != conns {
+	if n := strings.Count(logs, " tcpserver: end ") - base; n != conns {
 		t.Fatalf("%d end lines for %d connections", n, conns)
 	}
 }
