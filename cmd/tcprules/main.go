@@ -10,6 +10,8 @@ import (
 	"tinymx/lib/cdb"
 	"tinymx/lib/rules"
 	"tinymx/lib/strerr"
+
+	"golang.org/x/sys/unix"
 )
 
 func main() {
@@ -29,6 +31,9 @@ func main() {
 	af.NoSync = true
 	w := cdb.NewWriter(af.File())
 
+	if stdinWasClosed() {
+		strerr.Fatal(strerr.ExitTemp, unix.EBADF, "unable to read input")
+	}
 	var le *rules.LineError
 	var re *rules.ReadError
 	switch err := rules.Compile(os.Stdin, w); {
@@ -55,4 +60,17 @@ func main() {
 		}
 		strerr.Fatal(strerr.ExitTemp, err, "unable to write to ", tmp)
 	}
+}
+
+// stdinWasClosed tells whether we were started with fd 0 closed. The Go
+// runtime then puts /dev/null there, opened read-write, and the empty input
+// would replace every rule with nothing; the C program fails with EBADF.
+func stdinWasClosed() bool {
+	var st unix.Stat_t
+	if unix.Fstat(0, &st) != nil {
+		return true
+	}
+	fl, err := unix.FcntlInt(0, unix.F_GETFL, 0)
+	return err == nil && fl&unix.O_ACCMODE == unix.O_RDWR &&
+		st.Mode&unix.S_IFMT == unix.S_IFCHR && st.Rdev == unix.Mkdev(1, 3)
 }

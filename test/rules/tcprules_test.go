@@ -243,6 +243,14 @@ func TestTcprulesUsageAndSystemErrorsMatchC(t *testing.T) {
 	same(t, "tmp is a directory", dir, in, tl.cRules, tl.gRules, "x.cdb", ".")
 	same(t, "write fails", dir, in, tl.cRules, tl.gRules, "x.cdb", "/dev/full")
 
+	// Started with fd 0 closed: C fails to read, ours must not take the
+	// /dev/null the Go runtime puts there for an empty rule set.
+	rc := run(t, dir, nil, nil, "/bin/sh", "-c", `exec "$0" x.cdb x.tmp <&-`, tl.cRules)
+	rg := run(t, dir, nil, nil, "/bin/sh", "-c", `exec "$0" x.cdb x.tmp <&-`, tl.gRules)
+	if rc != rg || rc.code != 111 {
+		t.Errorf("stdin closed:\nC:  %+v\nGo: %+v", rc, rg)
+	}
+
 	// Input that cannot be read: stdin is a directory.
 	for _, p := range []string{tl.cRules, tl.gRules} {
 		d, err := os.Open(dir)
