@@ -38,6 +38,7 @@ type service struct {
 // Scanner holds the service table between scans.
 type Scanner struct {
 	services []*service
+	env      []string // ours, passed on unchanged; read once (it never changes)
 }
 
 // Loop scans the current directory forever.
@@ -51,6 +52,9 @@ func Loop() {
 
 // Scan is one pass: reap, start what is missing, forget what is gone.
 func (s *Scanner) Scan() {
+	if s.env == nil {
+		s.env = os.Environ()
+	}
 	s.reap()
 	for _, x := range s.services {
 		x.active = false
@@ -168,17 +172,16 @@ func (s *Scanner) start(name string) {
 		if x.hasLog {
 			out = uintptr(x.pipe[1])
 		}
-		x.pid = spawn(name, "", []string{"supervise", name}, []uintptr{0, out, 2})
+		x.pid = spawn(s.env, name, "", []string{"supervise", name}, []uintptr{0, out, 2})
 	}
 	if x.hasLog && x.pidLog == 0 {
-		x.pidLog = spawn(name+"/log", name, []string{"supervise", "log"}, []uintptr{uintptr(x.pipe[0]), 1, 2})
+		x.pidLog = spawn(s.env, name+"/log", name, []string{"supervise", "log"}, []uintptr{uintptr(x.pipe[0]), 1, 2})
 	}
 }
 
 // spawn starts supervise with files as fds 0, 1, 2, in dir when not
 // empty, and returns its pid, or 0 after printing the original's warning.
-func spawn(what, dir string, argv []string, files []uintptr) int {
-	env := os.Environ()
+func spawn(env []string, what, dir string, argv []string, files []uintptr) int {
 	path, err := envdir.Lookup(argv[0], env)
 	if err == nil && dir != "" && path[0] != '/' {
 		// A relative PATH entry names a place relative to our directory.
