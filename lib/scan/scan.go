@@ -18,6 +18,7 @@ import (
 
 	"tinymx/lib/envdir"
 	"tinymx/lib/strerr"
+	"tinymx/lib/supervise"
 )
 
 // Interval is the pause between two scans.
@@ -44,9 +45,11 @@ type Scanner struct {
 // Loop scans the current directory forever.
 func Loop() {
 	var s Scanner
+	s.Scan()
+	supervise.DropStartupText()
 	for {
-		s.Scan()
 		time.Sleep(Interval)
+		s.Scan()
 	}
 }
 

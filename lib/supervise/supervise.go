@@ -90,6 +90,7 @@ func Run(dir string) int {
 	if s.wantUp {
 		s.start()
 	}
+	DropStartupText()
 	s.loop()
 	s.announce()
 	return 0
