@@ -109,6 +109,15 @@ func TestMultilogRecoversFromKillDuringRotation(t *testing.T) {
 func TestMultilogFullDiskBlocksWriterAndKeepsEveryLine(t *testing.T) {
 	t.Parallel()
 	harness.NeedRoot(t)
+	for name, bin := range bins(t) {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			fullDisk(t, bin)
+		})
+	}
+}
+
+func fullDisk(t *testing.T, bin string) {
 	mnt := t.TempDir()
 	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size=2m", "tinymx-multilog", mnt).CombinedOutput(); err != nil {
 		t.Skipf("cannot mount tmpfs: %v %s", err, out)
@@ -118,7 +127,7 @@ func TestMultilogFullDiskBlocksWriterAndKeepsEveryLine(t *testing.T) {
 	if err := os.WriteFile(filler, make([]byte, 1900<<10), 0644); err != nil {
 		t.Fatal(err)
 	}
-	l := startLive(t, harness.Bin(t, "multilog"), mnt, "t", "s16384", "n1000", "./d")
+	l := startLive(t, bin, mnt, "t", "s16384", "n1000", "./d")
 	var input bytes.Buffer
 	for i := 0; input.Len() < 400<<10; i++ {
 		fmt.Fprintf(&input, "line %d %s\n", i, strings.Repeat("y", i%150))
