@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/rand"
 	"net"
+	"os"
 	"regexp"
 	"strings"
 	"syscall"
@@ -35,23 +36,33 @@ func (s *stack) nothingStored(t *testing.T) {
 	}
 }
 
-// sendData writes n bytes of 76-character lines as message data in
-// chunks, calling during after each chunk.
-func sendData(c *conn, n int, during func()) {
+// sendData writes at least n bytes of 76-character lines as message data
+// in chunks, calling during after each chunk, and returns the number of
+// bytes that will be stored (each CRLF becomes LF).
+func sendData(c *conn, n int, during func()) int64 {
 	line := []byte(strings.Repeat("x", 76) + "\r\n")
 	chunk := bytes.Repeat(line, 65536/len(line))
+	var stored int64
 	for sent := 0; sent < n; sent += len(chunk) {
 		c.send(string(chunk))
+		stored += int64(len(chunk) / len(line) * (len(line) - 1))
 		if during != nil {
 			during()
 		}
 	}
+	return stored
 }
 
 // RSS at most 4 MiB while receiving a 50 MB message (the built-in store
-// spills it to tmp/ and copies it in the kernel).
+// spills it to tmp/ and copies it in the kernel; maildir-queue streams it
+// through a pipe).
 func TestRSSStaysUnder4MiBReceiving50MBMessage(t *testing.T) {
-	s := startStack(t, config{})
+	t.Run("built-in store", func(t *testing.T) { rss50MB(t, false) })
+	t.Run("maildir-queue", func(t *testing.T) { rss50MB(t, true) })
+}
+
+func rss50MB(t *testing.T, program bool) {
+	s := startStack(t, config{program: program})
 	c := dial(t, s.addr)
 	c.expect("220 ")
 	pid := s.onlyChild(t)
@@ -61,7 +72,7 @@ func TestRSSStaysUnder4MiBReceiving50MBMessage(t *testing.T) {
 	c.expect("354 go ahead")
 	const size = 50 << 20
 	peak := 0
-	sendData(c, size, func() { peak = max(peak, status(pid, "VmRSS")) })
+	want := sendData(c, size, func() { peak = max(peak, status(pid, "VmRSS")) })
 	c.send(".\r\n")
 	checkAccepted(t, c.line())
 	hwm := status(pid, "VmHWM")
@@ -74,6 +85,13 @@ func TestRSSStaysUnder4MiBReceiving50MBMessage(t *testing.T) {
 	msgs := s.newFiles(t)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages", len(msgs))
+	}
+	b, err := os.ReadFile(s.maildir + "/new/" + msgs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m := parseStored(t, b); int64(len(m.data)) != want {
+		t.Errorf("stored %d bytes of data, sent %d", len(m.data), want)
 	}
 	if l := listNames(t, s.maildir+"/tmp"); len(l) != 0 {
 		t.Errorf("scratch left in tmp/: %v", l)
