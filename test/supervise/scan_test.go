@@ -148,3 +148,44 @@ func TestOurSvscanKeepsOurSuperviseAndLoggerUp(t *testing.T) {
 	t.Parallel()
 	svscanTree(t, ours(t, "svscan"), ours(t, "supervise"))
 }
+
+// TestSvscanQuirksMatchC: a plain file named log still counts as a log
+// (its supervise fails to enter it, again at each scan), and a removed
+// service directory keeps its supervise running. Both svscans, same words.
+func TestSvscanQuirksMatchC(t *testing.T) {
+	t.Parallel()
+	for name, pair := range map[string][2]string{"go": {ours(t, "svscan"), ours(t, "supervise")}, "c": {theirs(t, "svscan"), theirs(t, "supervise")}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			svscanQuirks(t, pair)
+		})
+	}
+}
+
+func svscanQuirks(t *testing.T, pair [2]string) {
+	dir := t.TempDir()
+	service(t, dir, "f", "exec sleep 1000")
+	os.WriteFile(filepath.Join(dir, "f/log"), nil, 0644)
+	gone := service(t, dir, "gone", "exec sleep 1000")
+	sc := startSvscan(t, pair[0], dir, binDir(t, pair[1]))
+	waitOK(t, gone)
+	pid := waitPid(t, gone, 0, 5*time.Second)
+	want := "supervise: fatal: unable to chdir to log: not a directory\n"
+	harness.WaitFor(t, 12*time.Second, "two failed log supervise starts", func() bool {
+		return strings.Count(stderrOf(sc), want) >= 2
+	})
+	if e := strings.ReplaceAll(stderrOf(sc), want, ""); e != "" {
+		t.Fatalf("%s: unexpected stderr %q", pair[0], e)
+	}
+	// rename it out of the scanned directory: its supervise lives on
+	moved := filepath.Join(t.TempDir(), "gone")
+	if err := os.Rename(gone, moved); err != nil {
+		t.Fatal(err)
+	}
+	harness.WaitFor(t, 8*time.Second, "a scan without the service", func() bool {
+		return strings.Count(stderrOf(sc), want) >= 3
+	})
+	if !okOpen(moved) || !alive(pid) {
+		t.Fatalf("%s: removing the directory stopped its supervise or run", pair[0])
+	}
+}
