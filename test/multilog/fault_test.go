@@ -21,6 +21,8 @@ func TestMultilogProcessorOutputAndStateMatchC(t *testing.T) {
 		{"s4096", "!tr x-z X-Z; cat <&4 >/dev/null; echo st >&5", "./d"},
 		{"s4096", "n3", "!grep -v END; true", "./d"},
 		{"s4096", "!", "./d"}, // an empty processor is still one: it empties the files
+		// what the processor inherits: limits, umask, environment, descriptors
+		{"s4096", "!cat >/dev/null; ulimit -n; ulimit -Hn; umask; env | grep -v ^PWD= | sort; ls /proc/self/fd", "./d"},
 		{"t", "s5000", "!sed s/$/:p/", "./d", "s4096", "./d2"},
 	} {
 		c, g := both(t, in, script...)
