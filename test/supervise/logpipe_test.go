@@ -143,5 +143,5 @@ func TestLogPipeNeverDuplicatesOrReordersWhenLoggerIsKilled(t *testing.T) {
 	if lost > 10*2000 || fragments > 10 {
 		t.Fatalf("lost %d lines, %d fragments in 10 kills", lost, fragments)
 	}
-	t.Logf("kill -9 of the logger 10 times: %d of %d lines lost (read by the logger, not yet written), %d partial lines", lost, numberedLines, fragments)
+	t.Logf("kill -9 of %s 10 times: %d of %d lines lost (read by the logger, not yet written), %d partial lines", multilogPath(t), lost, numberedLines, fragments)
 }
