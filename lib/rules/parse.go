@@ -54,11 +54,12 @@ type Rule struct {
 // ParseLine parses one line (with or without its '\n'). skip is true for
 // comments, blank lines and lines without a colon, which tcprules ignores.
 //
-// The address ends at the first colon, as in tcprules 0.88. When that split
-// does not parse, the line is split instead at the first colon followed by
-// "allow" or "deny", as Debian's ucspi-tcp-ipv6 does, so IPv6 addresses and
-// prefixes ("2001:db8::1:allow", "2001:db8::deny") are rules too. A line the
-// stock program accepts is never split differently.
+// The address ends at the first colon, as in tcprules 0.88. When the text
+// after it does not start with "allow" or "deny", the line is split instead
+// at the first colon that is followed by one of them, as Debian's
+// ucspi-tcp-ipv6 does, so IPv6 addresses and prefixes are rules too
+// ("2001:db8::1:allow"; "2001:db8:::deny" for the prefix "2001:db8::"). A
+// line the stock program accepts is never split differently.
 func ParseLine(line []byte) (r Rule, skip bool, err error) {
 	return parseLine(line, nil)
 }
