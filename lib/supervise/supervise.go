@@ -71,6 +71,7 @@ func Run(dir string) int {
 		strerr.Fatal(strerr.ExitTemp, err, "unable to acquire ", dir, "/supervise/lock")
 	}
 	s.lockFile = f
+	s.noPidfd = !pidfdWorks()
 	unix.Mkfifo(svstatus.Control, 0600)
 	s.ctl, err = unix.Open(svstatus.Control, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
@@ -164,12 +165,6 @@ func (s *state) start() {
 		attr.Sys.PidFD = &pidfd
 	}
 	pid, err := syscall.ForkExec(runArgv[0], runArgv, attr)
-	if err != nil && !s.noPidfd && (errors.Is(err, unix.ENOSYS) || errors.Is(err, unix.EINVAL)) {
-		// a kernel without CLONE_PIDFD (before 5.2): do without
-		s.noPidfd = true
-		attr.Sys.PidFD = nil
-		pid, err = syscall.ForkExec(runArgv[0], runArgv, attr)
-	}
 	if err != nil {
 		if isForkError(err) {
 			strerr.Warn(err, "unable to fork for ", s.dir, ", sleeping 60 seconds")
@@ -194,6 +189,17 @@ func (s *state) start() {
 	s.pidChange()
 	s.announce()
 	time.Sleep(Throttle)
+}
+
+// pidfdWorks probes for pidfds (Linux 5.3): without them supervise falls
+// back to looking for the service's exit once a second.
+func pidfdWorks() bool {
+	fd, err := unix.PidfdOpen(os.Getpid(), 0)
+	if err != nil {
+		return false
+	}
+	unix.Close(fd)
+	return true
 }
 
 // isForkError tells a failed fork from a failed exec: Go reports both as
