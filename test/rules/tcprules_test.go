@@ -281,3 +281,62 @@ func TestTcprulesUnwritableTmpDirMatchesC(t *testing.T) {
 		t.Fatalf("C %+v\nGo %+v", rc, rg)
 	}
 }
+
+// ipv6Split reports a line our tcprules splits as ucspi-tcp-ipv6 does, not as
+// the stock one: the text after the first colon does not start with allow
+// or deny, and the text after a later colon does.
+func ipv6Split(line []byte) bool {
+	verb := func(b []byte) bool { return bytes.HasPrefix(b, []byte("allow")) || bytes.HasPrefix(b, []byte("deny")) }
+	c := bytes.IndexByte(line, ':')
+	if c < 0 || verb(line[c+1:]) {
+		return false
+	}
+	for i := c + 1; i < len(line); i++ {
+		if line[i] == ':' && verb(line[i+1:]) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestTcprulesRandomBytesLinesMatchC(t *testing.T) {
+	tl := needTools(t)
+	r := rand.New(rand.NewPCG(11, 12))
+	alphabet := []byte("0123456789.-:=@,\"'/ \t#=aldenowxyz\x00\r\xff")
+	noise := func(n int) []byte {
+		b := make([]byte, r.IntN(n+1))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		return b
+	}
+	tested := 0
+	for tested < 120 {
+		var line []byte
+		switch r.IntN(3) {
+		case 0:
+			line = noise(30)
+		case 1:
+			line = append(noise(12), ':')
+			line = append(line, []string{"allow", "deny"}[r.IntN(2)]...)
+			line = append(line, noise(20)...)
+		default:
+			line = append(noise(12), ':')
+			line = append(line, []string{"allow", "deny"}[r.IntN(2)]...)
+			for range r.IntN(3) {
+				q := alphabet[r.IntN(len(alphabet))]
+				line = append(line, ',')
+				line = append(line, noise(4)...)
+				line = append(line, '=', q)
+				line = append(line, bytes.ReplaceAll(noise(6), []byte{q}, nil)...)
+				line = append(line, q)
+			}
+		}
+		line = bytes.ReplaceAll(line, []byte("\n"), nil)
+		if ipv6Split(bytes.TrimRight(line, " \t")) {
+			continue
+		}
+		tested++
+		compileBoth(t, tl, append(append([]byte("1.2.3.4:allow\n"), line...), "\n5.6.7.8:deny\n"...))
+	}
+}

@@ -2,6 +2,7 @@ package rulestest
 
 import (
 	"bytes"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -190,5 +191,30 @@ func TestTcprulesAcceptsIPv6LinesAsUcspiTcpIPv6(t *testing.T) {
 	}
 	if !bytes.Contains(readFile(t, filepath.Join(dir, "6.cdb")), []byte("2001:db8::/32")) {
 		t.Error("old cdb replaced after bad line")
+	}
+}
+
+func TestTcprulescheckRandomClientsMatchC(t *testing.T) {
+	tl := needTools(t)
+	r := rand.New(rand.NewPCG(21, 22))
+	dir, _ := compileBoth(t, tl, append([]byte(lookupRules), randomRules(r, 200)...))
+	ips := []string{"1.2.3.4", "1.2.3.40", "10.2.9.9", "10.3.0.1", "5.6.7.9", "127.0.0.1", "10.0.0.9", "192.168.1.1", "1.2.3.", "", "0"}
+	hosts := []string{"host", "x.example.com", "a.b.example.com", "h.x", ".", "", "x.y.example.com"}
+	infos := []string{"joe", "", "bob"}
+	for range 80 {
+		env := []string{"TCPREMOTEIP=" + ips[r.IntN(len(ips))]}
+		if r.IntN(2) == 0 {
+			env = append(env, "TCPREMOTEHOST="+hosts[r.IntN(len(hosts))])
+		}
+		if r.IntN(3) == 0 {
+			env = append(env, "TCPREMOTEINFO="+infos[r.IntN(len(infos))])
+		}
+		for _, db := range []string{"c.cdb", "g.cdb"} {
+			c := run(t, dir, nil, env, tl.cCheck, db)
+			g := run(t, dir, nil, env, tl.gCheck, db)
+			if c != g {
+				t.Fatalf("%v %s:\nC:  %+v\nGo: %+v", env, db, c, g)
+			}
+		}
 	}
 }
