@@ -174,3 +174,12 @@ func children(ppid int) map[int]string {
 	}
 	return out
 }
+
+// runIn runs a program in dir to completion.
+func runIn(t *testing.T, dir string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(args[0], args[1:]...)
+	cmd.Dir = dir
+	o, e, c := harness.Run(t, 10*time.Second, cmd)
+	return string(o), string(e), c
+}

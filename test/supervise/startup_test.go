@@ -1,0 +1,57 @@
+package supervise_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDownFileKeepsServiceDownUntilSvcU, for both supervise programs: no
+// start with a down file, the same svstat line, then svc -u starts it and
+// svstat says "normally down".
+func TestDownFileKeepsServiceDownUntilSvcU(t *testing.T) {
+	t.Parallel()
+	var lines []string
+	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+		dir := t.TempDir()
+		s := service(t, dir, "s", "exec sleep 1000")
+		os.WriteFile(filepath.Join(s, "down"), nil, 0644)
+		startSupervise(t, prog, s)
+		if b := status(t, s); b[17] != 'd' || statusPid(t, s) != 0 {
+			t.Fatalf("%s: status % x", prog, b)
+		}
+		cmdOut, _, _ := runIn(t, dir, ours(t, "svstat"), "s")
+		lines = append(lines, normSeconds(cmdOut))
+		run(t, ours(t, "svc"), "-u", s)
+		waitPid(t, s, 0, 5*time.Second)
+		up, _, _ := runIn(t, dir, theirs(t, "svstat"), "s")
+		if !strings.HasSuffix(up, " seconds, normally down\n") {
+			t.Fatalf("%s: %q", prog, up)
+		}
+	}
+	if lines[0] != lines[1] || lines[0] != "s: down N seconds\n" {
+		t.Fatalf("C %q, Go %q", lines[0], lines[1])
+	}
+}
+
+// TestDanglingSuperviseSymlinkTargetIsCreated: Debian's supervise creates
+// the target of a dangling supervise symlink (mode 0700); so does ours.
+func TestDanglingSuperviseSymlinkTargetIsCreated(t *testing.T) {
+	t.Parallel()
+	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+		dir := t.TempDir()
+		s := service(t, dir, "s", "exec sleep 1000")
+		target := filepath.Join(t.TempDir(), "state")
+		os.Symlink(target, filepath.Join(s, "supervise"))
+		startSupervise(t, prog, s)
+		fi, err := os.Stat(target)
+		if err != nil || !fi.IsDir() || fi.Mode().Perm() != 0700 {
+			t.Fatalf("%s: target %v %v", prog, fi, err)
+		}
+		if _, err := os.Stat(filepath.Join(target, "status")); err != nil {
+			t.Fatalf("%s: no status in the target: %v", prog, err)
+		}
+	}
+}
