@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"os"
@@ -257,4 +258,19 @@ func BenchmarkCompile100k(b *testing.B) {
 		w.Finish()
 		f.Close()
 	}
+}
+
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte("D\x00+A=1\x00"))
+	f.Add([]byte("+FOO\x00Zjunk\x00+A=1\x00D\x00+B=2"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		deny, env := Decode(data)
+		out := Describe("k", data, true)
+		if deny != bytes.HasSuffix(out, []byte("deny connection\n")) {
+			t.Fatalf("verdict differs: %q", out)
+		}
+		if bytes.Count(out, []byte("\nset environment variable ")) != len(env) {
+			t.Fatalf("variables: %q", out)
+		}
+	})
 }
