@@ -22,6 +22,10 @@ func main() {
 	}
 	fn, tmp := os.Args[1], os.Args[2]
 
+	if tmp == "" {
+		// atomicfile would pick a name of its own; open("") is ENOENT.
+		strerr.Fatal(strerr.ExitTemp, unix.ENOENT, "unable to create ", tmp)
+	}
 	af, err := atomicfile.Create(fn, tmp, 0644)
 	if err != nil {
 		strerr.Fatal(strerr.ExitTemp, err, "unable to create ", tmp)
@@ -56,6 +60,13 @@ func main() {
 	if err := af.Commit(); err != nil {
 		var le *os.LinkError
 		if errors.As(err, &le) {
+			if errors.Is(err, unix.EEXIST) {
+				// os.Rename refuses a directory target before asking the
+				// kernel; rename(2) itself says EISDIR, as C reports.
+				if err = unix.Rename(tmp, fn); err == nil {
+					return
+				}
+			}
 			strerr.Fatal(strerr.ExitTemp, err, "unable to move ", tmp, " to ", fn)
 		}
 		strerr.Fatal(strerr.ExitTemp, err, "unable to write to ", tmp)

@@ -241,6 +241,11 @@ func TestTcprulesUsageAndSystemErrorsMatchC(t *testing.T) {
 		t.Errorf("tmp not left in place after failed rename: %v", err)
 	}
 	same(t, "tmp is a directory", dir, in, tl.cRules, tl.gRules, "x.cdb", ".")
+	same(t, "empty tmp name", dir, in, tl.cRules, tl.gRules, "x.cdb", "")
+	same(t, "empty cdb name", dir, in, tl.cRules, tl.gRules, "", "e.tmp")
+	os.Mkdir(filepath.Join(dir, "adir"), 0755)
+	same(t, "cdb is a directory", dir, in, tl.cRules, tl.gRules, "adir", "d.tmp")
+	same(t, "tmp is the cdb", dir, in, tl.cRules, tl.gRules, "s.cdb", "s.cdb")
 	same(t, "write fails", dir, in, tl.cRules, tl.gRules, "x.cdb", "/dev/full")
 
 	// Started with fd 0 closed: C fails to read, ours must not take the
