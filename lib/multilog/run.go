@@ -47,6 +47,8 @@ type Logger struct {
 	exitasap    atomic.Bool
 	forceRotate atomic.Bool
 	wakeR       int
+	wakeW       int
+	sigc        chan os.Signal
 }
 
 // Start does what the original does before reading: umask 022, open every
@@ -90,8 +92,9 @@ func (l *Logger) signals() {
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC|unix.O_NONBLOCK); err != nil {
 		fatal(err, "unable to create pipe")
 	}
-	l.wakeR = p[0]
+	l.wakeR, l.wakeW = p[0], p[1]
 	c := make(chan os.Signal, 4)
+	l.sigc = c
 	signal.Notify(c, syscall.SIGTERM, syscall.SIGALRM)
 	go func() {
 		for s := range c {
@@ -145,6 +148,22 @@ func (l *Logger) Run() {
 	for _, d := range l.dirs {
 		d.Quit()
 	}
+}
+
+// Close releases what Start took (a program just exits instead).
+func (l *Logger) Close() {
+	signal.Stop(l.sigc)
+	close(l.sigc)
+	for _, d := range l.dirs {
+		unix.Close(d.cur)
+		unix.Close(d.fd)
+		d.lockf.Close()
+	}
+	for _, fd := range l.status {
+		unix.Close(fd)
+	}
+	unix.Close(l.wakeR)
+	unix.Close(l.wakeW)
 }
 
 // boundary is the flush the original does before each 1024-byte read.
