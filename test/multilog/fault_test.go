@@ -177,3 +177,30 @@ func (l *live) errText() string {
 	b, _ := os.ReadFile(l.errf)
 	return string(b)
 }
+
+// After kill -9 the next run keeps the old current as an @….u file (mode
+// 0644, as it was) and starts a new one, as the original does.
+func TestMultilogKeepsCrashedCurrentAsU(t *testing.T) {
+	t.Parallel()
+	var lists []string
+	for _, name := range []string{"C", "Go"} {
+		bin := bins(t)[name]
+		root := scratch(t)
+		l := startLive(t, bin, root, "./d")
+		l.w.WriteString("a\nb\n")
+		harness.WaitFor(t, 5*time.Second, name+": lines in current", func() bool { return len(l.file("d/current")) == 4 })
+		syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
+		l.wait(t)
+		r := runIn(t, root, bin, []byte("c\n"), "./d")
+		if r.code != 0 || len(r.stderr) != 0 {
+			t.Fatalf("%s restart: %d %q", name, r.code, r.stderr)
+		}
+		lists = append(lists, fmt.Sprint(listing(t, filepath.Join(root, "d"))))
+		if got := string(content(t, filepath.Join(root, "d"))); got != "a\nb\nc\n" {
+			t.Errorf("%s: content %q", name, got)
+		}
+	}
+	if lists[0] != lists[1] || lists[1] != "[{@U 420 4} {current 484 2} {lock 384 0} {state 420 0}]" {
+		t.Errorf("C %s\nGo %s", lists[0], lists[1])
+	}
+}
