@@ -16,11 +16,17 @@ func TestMultilogRotatesAtSameBoundariesAsC(t *testing.T) {
 			{"s4096", "n1000", "./d"},
 			{"t", "s5000", "n1000", "./d"},
 			{"s6000", "n1000", "./d"},
+			{"s", "n1000", "./d"},              // s alone is 4096
+			{"s99999999", "t", "./d"},          // clamped to 16777215; a late t is ignored
+			{"s4096x", "n1000", "./d", "./d2"}, // trailing garbage ignored; two directories
 		} {
 			in := randomLog(seed, 160)
 			c, g := both(t, in, args...)
 			sameExit(t, c, g)
 			sameDir(t, c, g, "d")
+			if args[len(args)-1] == "./d2" {
+				sameDir(t, c, g, "d2")
+			}
 		}
 	}
 }
