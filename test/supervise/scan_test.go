@@ -189,3 +189,31 @@ func svscanQuirks(t *testing.T, pair [2]string) {
 		t.Fatalf("%s: removing the directory stopped its supervise or run", pair[0])
 	}
 }
+
+// TestSvscanWithoutSuperviseInPathWarnsLikeC: no supervise on PATH: the
+// same warnings for the service and its logger, and svscan stays up.
+func TestSvscanWithoutSuperviseInPathWarnsLikeC(t *testing.T) {
+	t.Parallel()
+	var got []string
+	for _, prog := range []string{theirs(t, "svscan"), ours(t, "svscan")} {
+		dir := t.TempDir()
+		service(t, dir, "a", "exec sleep 1000")
+		service(t, dir, "a/log", "exec sleep 1000")
+		cmd := exec.Command(prog, dir)
+		cmd.Env = []string{"PATH=" + t.TempDir()}
+		cmd.Stderr = &lockedBuffer{}
+		sc := harness.Start(t, cmd)
+		harness.WaitFor(t, 5*time.Second, "two warnings", func() bool { return strings.Count(stderrOf(sc), "\n") >= 2 })
+		got = append(got, stderrOf(sc))
+		if harness.Done(sc) {
+			t.Fatalf("%s exited", prog)
+		}
+	}
+	want := "svscan: warning: unable to start supervise a: file does not exist\n" +
+		"svscan: warning: unable to start supervise a/log: file does not exist\n"
+	for i, g := range got {
+		if !strings.HasPrefix(g, want) {
+			t.Errorf("svscan %d: %q", i, g)
+		}
+	}
+}
