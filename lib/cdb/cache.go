@@ -59,7 +59,7 @@ func (c *Cache) Acquire() (*Snapshot, error) {
 	}
 	c.mu.Unlock()
 
-	db, st2, err := open(c.Path)
+	db, st2, err := open(c.Path, true)
 	if err != nil {
 		return nil, err
 	}

@@ -32,9 +32,19 @@ func (formatError) Unwrap() error { return unix.EPROTO }
 var ErrFormat error = formatError{}
 
 // CDB is an open constant database. It is safe for concurrent readers.
+//
+// It holds the file in one of three ways: in memory (FromBytes, and files
+// up to 64 KiB, read at Open), mapped (OpenFile, and the Cache, which keeps
+// a database across lookups), or read with pread(2) on demand (larger
+// files at Open: mapping and unmapping a file costs more than the dozen
+// small reads a lookup needs, and tcpserver opens the rules per connection).
 type CDB struct {
 	data   []byte
 	mapped bool
+	// pread mode: fd is open until Close, size is the file size then.
+	pread bool
+	fd    int
+	size  uint64
 	// initErr is returned by every lookup: djb's cdb_init never fails, the
 	// first read does (an empty file cannot be mapped: EINVAL).
 	initErr error
@@ -49,16 +59,18 @@ func Hash(key []byte) uint32 {
 	return h
 }
 
-// Open maps the file read-only. The returned slices point into the mapping
-// and stay valid until Close. It uses the system calls directly (no
-// *os.File): tcpserver opens the rules afresh for every connection.
+// Open opens the file read-only: small files are read at once, larger ones
+// are read on demand (see CDB). Slices returned by lookups stay valid until
+// Close. It uses the system calls directly (no *os.File): tcpserver opens
+// the rules afresh for every connection.
 func Open(path string) (*CDB, error) {
-	db, _, err := open(path)
+	db, _, err := open(path, false)
 	return db, err
 }
 
-// open is Open, also returning the identity of the file it opened.
-func open(path string) (*CDB, *unix.Stat_t, error) {
+// open is Open (or, with mapLarge, maps large files), also returning the
+// identity of the file it opened.
+func open(path string, mapLarge bool) (*CDB, *unix.Stat_t, error) {
 	var fd int
 	var err error
 	for {
@@ -70,19 +82,23 @@ func open(path string) (*CDB, *unix.Stat_t, error) {
 	if err != nil {
 		return nil, nil, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer unix.Close(fd)
 	var st unix.Stat_t
-	db, err := mapFD(fd, path, &st)
+	db, err := mapFD(fd, path, &st, !mapLarge)
+	if db == nil || !db.pread {
+		unix.Close(fd)
+	}
 	return db, &st, err
 }
 
 // OpenFile maps an open file; f may be closed afterwards.
 func OpenFile(f *os.File) (*CDB, error) {
 	var st unix.Stat_t
-	return mapFD(int(f.Fd()), f.Name(), &st)
+	return mapFD(int(f.Fd()), f.Name(), &st, false)
 }
 
-func mapFD(fd int, name string, stp *unix.Stat_t) (*CDB, error) {
+// mapFD makes a CDB of fd: in memory when small, else kept open for pread
+// (keepFD: the CDB then owns fd) or mapped.
+func mapFD(fd int, name string, stp *unix.Stat_t, keepFD bool) (*CDB, error) {
 	if err := unix.Fstat(fd, stp); err != nil {
 		return nil, &os.PathError{Op: "fstat", Path: name, Err: err}
 	}
@@ -100,8 +116,11 @@ func mapFD(fd int, name string, stp *unix.Stat_t) (*CDB, error) {
 	if size < 0 || int64(int(size)) != size {
 		return nil, &os.PathError{Op: "mmap", Path: name, Err: unix.EFBIG}
 	}
-	if size <= readLimit {
+	if size <= readLimitVar {
 		return readSmall(fd, name, int(size))
+	}
+	if keepFD {
+		return &CDB{pread: true, fd: fd, size: uint64(size)}, nil
 	}
 	b, err := unix.Mmap(fd, 0, int(size), unix.PROT_READ, unix.MAP_SHARED)
 	if err != nil {
@@ -115,6 +134,8 @@ func mapFD(fd int, name string, stp *unix.Stat_t) (*CDB, error) {
 // (measured: 220 us against 15 us), and tcpserver opens the rules on every
 // connection. The buffer is bounded by this limit, whatever the file says.
 const readLimit = 64 << 10
+
+var readLimitVar int64 = readLimit // tests lower it to reach pread mode
 
 func readSmall(fd int, name string, size int) (*CDB, error) {
 	b := make([]byte, size)
@@ -138,8 +159,14 @@ func readSmall(fd int, name string, size int) (*CDB, error) {
 // FromBytes reads a cdb held in memory; b must not change while in use.
 func FromBytes(b []byte) *CDB { return &CDB{data: b} }
 
-// Close unmaps the file. Slices returned earlier become invalid.
+// Close releases the file. Slices returned earlier by a mapped database
+// become invalid.
 func (c *CDB) Close() error {
+	if c.pread {
+		c.pread = false
+		c.size = 0
+		return unix.Close(c.fd)
+	}
 	if c.mapped && c.data != nil {
 		b := c.data
 		c.data = nil
@@ -151,27 +178,91 @@ func (c *CDB) Close() error {
 }
 
 // Size is the length of the database in bytes.
-func (c *CDB) Size() int { return len(c.data) }
+func (c *CDB) Size() int {
+	if c.pread {
+		return int(c.size)
+	}
+	return len(c.data)
+}
 
-// read returns n bytes at pos, or ErrFormat when they are not all in the file.
-func (c *CDB) read(pos, n uint64) ([]byte, error) {
+// read returns n bytes at pos, or ErrFormat when they are not all in the
+// file. In pread mode the bytes go to buf when they fit, else to a new
+// slice (n is then checked against the file size first).
+func (c *CDB) read(pos, n uint64, buf []byte) ([]byte, error) {
 	size := uint64(len(c.data))
+	if c.pread {
+		size = c.size
+	}
 	if pos > size || size-pos < n {
 		return nil, ErrFormat
 	}
-	return c.data[pos : pos+n], nil
+	if !c.pread {
+		return c.data[pos : pos+n], nil
+	}
+	var b []byte
+	if n <= uint64(len(buf)) {
+		b = buf[:n]
+	} else {
+		b = make([]byte, n)
+	}
+	if err := c.preadFull(b, pos); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+func (c *CDB) preadFull(b []byte, pos uint64) error {
+	for off := 0; off < len(b); {
+		r, err := unix.Pread(c.fd, b[off:], int64(pos)+int64(off))
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if r == 0 {
+			return ErrFormat // the file shrank under us
+		}
+		off += r
+	}
+	return nil
 }
 
 func (c *CDB) u32pair(pos uint64) (uint32, uint32, error) {
-	b, err := c.read(pos, 8)
+	var buf [8]byte
+	b, err := c.read(pos, 8, buf[:])
 	if err != nil {
 		return 0, 0, err
 	}
 	return binary.LittleEndian.Uint32(b), binary.LittleEndian.Uint32(b[4:]), nil
 }
 
+// keyAt reports whether the klen bytes at pos equal key, reading them in
+// small pieces in pread mode so that no buffer depends on the file.
+func (c *CDB) keyAt(pos uint64, key []byte) (bool, error) {
+	if !c.pread {
+		k, err := c.read(pos, uint64(len(key)), nil)
+		return err == nil && string(k) == string(key), err
+	}
+	if pos > c.size || c.size-pos < uint64(len(key)) {
+		return false, ErrFormat
+	}
+	var buf [128]byte
+	for off := 0; off < len(key); off += len(buf) {
+		part := key[off:min(off+len(buf), len(key))]
+		b := buf[:len(part)]
+		if err := c.preadFull(b, pos+uint64(off)); err != nil {
+			return false, err
+		}
+		if string(b) != string(part) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // Get returns the data of the first record with key. The slice points into
-// the database (no copy).
+// the database (no copy) unless the database is read on demand.
 func (c *CDB) Get(key []byte) (val []byte, ok bool, err error) {
 	var p probe
 	return c.next(key, &p)
@@ -231,14 +322,14 @@ func (c *CDB) next(key []byte, p *probe) ([]byte, bool, error) {
 		if uint64(klen) != uint64(len(key)) {
 			continue
 		}
-		k, err := c.read(uint64(pos)+8, uint64(klen))
+		same, err := c.keyAt(uint64(pos)+8, key)
 		if err != nil {
 			return nil, false, err
 		}
-		if string(k) != string(key) {
+		if !same {
 			continue
 		}
-		v, err := c.read(uint64(pos)+8+uint64(klen), uint64(dlen))
+		v, err := c.read(uint64(pos)+8+uint64(klen), uint64(dlen), nil)
 		if err != nil {
 			return nil, false, err
 		}
@@ -301,11 +392,11 @@ func (c *CDB) ForEach(fn func(key, val []byte) error) error {
 		if err != nil {
 			return err
 		}
-		k, err := c.read(pos+8, uint64(klen))
+		k, err := c.read(pos+8, uint64(klen), nil)
 		if err != nil {
 			return err
 		}
-		v, err := c.read(pos+8+uint64(klen), uint64(dlen))
+		v, err := c.read(pos+8+uint64(klen), uint64(dlen), nil)
 		if err != nil {
 			return err
 		}
