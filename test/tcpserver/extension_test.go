@@ -179,3 +179,39 @@ func vmRSS(pid int) int {
 	}
 	return -1
 }
+
+// TestServerIPv6RulesMatchAddressThenColonPrefixes: an IPv6 client is
+// looked up by its compressed address, then its prefixes cut after each
+// colon, as ucspi-tcp-ipv6 does.
+func TestServerIPv6RulesMatchAddressThenColonPrefixes(t *testing.T) {
+	if !haveIPv6Loopback() {
+		t.Skip("no IPv6 loopback")
+	}
+	tcprules := harness.Bin(t, "tcprules")
+	for _, c := range []struct{ rules, want string }{
+		{"::1:allow,X=\"exact\"\n:::allow,X=\"prefix\"\n:allow,X=\"default\"\n", "exact"},
+		{":::allow,X=\"prefix\"\n:allow,X=\"default\"\n", "prefix"},
+		{"::1:deny\n:allow,X=\"default\"\n", ""},
+	} {
+		dir := t.TempDir()
+		cmd := execCommand(tcprules, dir+"/r.cdb", dir+"/r.tmp")
+		cmd.Stdin = strings.NewReader(c.rules)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("tcprules: %v %s", err, out)
+		}
+		s := start(t, harness.Bin(t, "tcpserver"), dir, baseEnv(), "-HRl0", "-x", "r.cdb", "::1", "0", "sh", "-c", "echo $X")
+		conn, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.port), 10*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := readAll(t, conn)
+		conn.Close()
+		want := c.want
+		if want != "" {
+			want += "\n"
+		}
+		if got != want {
+			t.Errorf("rules %q: program said %q, want %q", c.rules, got, want)
+		}
+	}
+}
