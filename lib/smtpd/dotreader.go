@@ -81,10 +81,12 @@ func (m *dataMachine) header(c byte) {
 func (m *dataMachine) feed(p []byte, out *dataSink) (int, bool, error) {
 	for i := 0; i < len(p); i++ {
 		c := p[i]
-		if m.inHeader {
+		if m.inHeader && (m.pos < 9 || c == '\n') {
 			m.header(c)
 		} else if m.state == stMid {
-			// Fast path: copy the run of ordinary bytes in one go.
+			// Fast path: copy the run of ordinary bytes in one go. Past
+			// the ninth byte of a header line only an LF matters to the
+			// hop counter, and the run stops before one.
 			j := i
 			for j < len(p) && p[j] != '\r' && p[j] != '\n' {
 				j++

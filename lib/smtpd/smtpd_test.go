@@ -3,6 +3,7 @@ package smtpd
 import (
 	"bytes"
 	"errors"
+	"io"
 	"strconv"
 	"strings"
 	"testing"
@@ -549,5 +550,16 @@ func TestTimeoutSays451AndExits1(t *testing.T) {
 	want := greet + lines("250 ok", "250 ok", "354 go ahead", "451 timeout (#4.4.2)")
 	if out.String() != want || code != 1 || len(q.committed()) != 0 || !q.msgs[0].aborted {
 		t.Fatalf("got %q (%d)", out.String(), code)
+	}
+}
+
+func BenchmarkDataMachine(b *testing.B) {
+	line := strings.Repeat("0123456789abcdef", 63) + "0123456789abc\r\n"
+	body := []byte(strings.Repeat(line, 1024))
+	b.SetBytes(int64(len(body)))
+	for i := 0; i < b.N; i++ {
+		m := newDataMachine(false)
+		sink := newDataSink(io.Discard, 0)
+		m.feed(body, sink)
 	}
 }
