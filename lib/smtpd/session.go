@@ -208,8 +208,9 @@ func (s *session) greet() {
 	}
 }
 
-// readLine returns the next command line without its LF. A line longer
-// than MaxLine is read to its LF and dropped: tooLong is then true.
+// readLine returns the next command line without its LF and the one CR
+// before it, as stock. A line longer than MaxLine is read to its LF and
+// dropped: tooLong is then true.
 func (s *session) readLine() (line []byte, tooLong bool) {
 	if cap(s.line) > 65536 {
 		s.line = nil // do not keep a huge line's buffer for the session
@@ -222,7 +223,9 @@ func (s *session) readLine() (line []byte, tooLong bool) {
 			frag = frag[:len(frag)-1]
 		}
 		if !tooLong {
-			if len(s.line)+len(frag) > max {
+			// max+1 leaves room for the CR of a CRLF: the cap counts the
+			// line's own bytes only.
+			if len(s.line)+len(frag) > max+1 {
 				tooLong = true
 				s.line = s.line[:0]
 			} else {
@@ -230,7 +233,14 @@ func (s *session) readLine() (line []byte, tooLong bool) {
 			}
 		}
 		if err == nil {
-			return s.line, tooLong
+			line := s.line
+			if n := len(line); n > 0 && line[n-1] == '\r' {
+				line = line[:n-1]
+			}
+			if len(line) > max {
+				return nil, true
+			}
+			return line, tooLong
 		}
 		if err != bufio.ErrBufferFull {
 			panic(exitCode(1))
@@ -263,9 +273,6 @@ func (s *session) commands() {
 			s.out(replyLineTooLong)
 			s.flush()
 			continue
-		}
-		if n := len(line); n > 0 && line[n-1] == '\r' {
-			line = line[:n-1]
 		}
 		if i := bytes.IndexByte(line, 0); i >= 0 {
 			line = line[:i]

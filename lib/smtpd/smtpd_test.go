@@ -409,6 +409,11 @@ func TestLongCommandLines(t *testing.T) {
 	if out != greet+lines("500 line too long (#5.5.2)", "250 ok", "221 mx.example.org") {
 		t.Fatalf("capped: %q", out)
 	}
+	cfg.MaxLine = 10
+	out, _ = run(cfg, "NOOP 12345\r\nNOOP 123456\r\nNOOP 12345\nNOOP 123456\nNOOP 1234\r\r\nQUIT\r\n")
+	if out != greet+lines("250 ok", "500 line too long (#5.5.2)", "250 ok", "500 line too long (#5.5.2)", "250 ok", "221 mx.example.org") {
+		t.Fatalf("boundary: %q", out)
+	}
 }
 
 func TestReceivedLineVariants(t *testing.T) {
