@@ -46,10 +46,11 @@ type Scanner struct {
 func Loop() {
 	var s Scanner
 	s.Scan()
-	supervise.DropStartupText()
+	supervise.Trim()
 	for {
 		time.Sleep(Interval)
 		s.Scan()
+		supervise.Trim()
 	}
 }
 

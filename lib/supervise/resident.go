@@ -9,15 +9,14 @@ import (
 )
 
 // DropStartupText releases this process's mappings of its own read-only
-// segments (code, read-only data) faulted in at start-up and asks the
-// kernel not to read ahead around later faults.
+// segments (code, read-only data) faulted in at start-up.
 //
 // A Go binary is ten times a C supervise, and the kernel maps 64 KiB
 // around every page fault, so a few hundred KiB of start-up code stays
 // counted in the RSS of a process that then sleeps for months running a
 // few KiB of it. The pages are clean copies of the file: dropping them
 // frees no shared memory, only this process's claim on them, and the
-// code still in use comes back one page at a time. Writable mappings are
+// code still in use comes back on its next use. Writable mappings are
 // never touched.
 func DropStartupText() {
 	exe, err := os.Readlink("/proc/self/exe")
@@ -44,7 +43,6 @@ func DropStartupText() {
 		}
 		// raw syscalls: the range is our own mapping, named by address,
 		// not Go memory that a slice could point into
-		unix.Syscall(unix.SYS_MADVISE, uintptr(lo), uintptr(hi-lo), unix.MADV_RANDOM)
 		unix.Syscall(unix.SYS_MADVISE, uintptr(lo), uintptr(hi-lo), unix.MADV_DONTNEED)
 	}
 }

@@ -91,7 +91,7 @@ func Run(dir string) int {
 	if s.wantUp {
 		s.start()
 	}
-	DropStartupText()
+	Trim()
 	s.loop()
 	s.announce()
 	return 0
@@ -234,6 +234,7 @@ func (s *state) loop() {
 				timeout = 1000 // no pidfd: the kernel is too old; look every second
 			}
 		}
+		Trim()
 		unix.Poll(fds[:n], timeout)
 		if s.reap() {
 			return
