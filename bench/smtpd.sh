@@ -12,7 +12,6 @@
 # for the floor, latency, RSS, and checking every message in the Maildir.
 set -eu
 cd "$(dirname "$0")/.."
-ROOT=$PWD
 ROUNDS=${ROUNDS:-5}
 NP=${NP:-2000}       # messages per persistent-session run (ours, sink)
 NPQ=${NPQ:-300}      # the same through maildir-queue (a process per message)
@@ -43,6 +42,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# A snapshot of the programs: a rebuild of ./bin during the run must not
+# change what is measured.
+mkdir "$W/bin"
+cp bin/tcpserver bin/qmail-smtpd bin/maildir-queue "$W/bin/"
 go build -o "$W/smtpload" ./bench/smtpload
 mkdir "$W/floor"
 cat > "$W/floor/main.go" <<'GO'
@@ -84,10 +87,10 @@ start() {
 	for _ in $(seq 100); do [ -s "$W/$name.port" ] && break; sleep 0.05; done
 	eval "ADDR_$name=127.0.0.1:$(head -1 "$W/$name.port")"
 }
-TS="bin/tcpserver -1 -HR -l mx.example.org -c 40 127.0.0.1 0"
-start ours QMAILHOME="$W/empty" MAILDIRQUEUE="$W/md-ours" -- $TS bin/qmail-smtpd
-start mq QMAILHOME="$W/empty" MAILDIRQUEUE="$W/md-mq" QMAILQUEUE="$ROOT/bin/maildir-queue" -- $TS bin/qmail-smtpd
-start huge QMAILHOME="$W/huge" MAILDIRQUEUE="$W/md-lat" -- $TS bin/qmail-smtpd
+TS="$W/bin/tcpserver -1 -HR -l mx.example.org -c 40 127.0.0.1 0"
+start ours QMAILHOME="$W/empty" MAILDIRQUEUE="$W/md-ours" -- $TS "$W/bin/qmail-smtpd"
+start mq QMAILHOME="$W/empty" MAILDIRQUEUE="$W/md-mq" QMAILQUEUE="$W/bin/maildir-queue" -- $TS "$W/bin/qmail-smtpd"
+start huge QMAILHOME="$W/huge" MAILDIRQUEUE="$W/md-lat" -- $TS "$W/bin/qmail-smtpd"
 start floor -- $TS "$W/floor-greet"
 SINKPORT=$("$W/smtpload" freeport)
 env -i PATH="$PATH" setsid $SINK -u nobody "127.0.0.1:$SINKPORT" 256 > /dev/null 2>&1 &
