@@ -4,7 +4,8 @@
 // The reader takes untrusted files: every position and length read from the
 // file is checked against the file size before it is used, and a file that
 // does not hold together is reported as ErrFormat (which wraps EPROTO, djb's
-// "protocol error"), never a panic and never an allocation the file asks for.
+// "protocol error"), never a panic and never an allocation the file asks for
+// beyond its own size.
 // As in djb's library, nothing is checked up front: a lookup touches only the
 // header slot, the hash table and the records it needs, so a damaged file
 // fails only for the keys that reach the damage.
@@ -369,7 +370,8 @@ func (it *Iterator) Next() bool {
 	return ok
 }
 
-// Value is the data of the current record (points into the database).
+// Value is the data of the current record (points into the database unless
+// it is read on demand).
 func (it *Iterator) Value() []byte { return it.val }
 
 // Err is the error that ended the iteration, if any.
