@@ -58,7 +58,7 @@ func lowerInPlace(b []byte) []byte {
 
 // LazyCDB is a cdb opened on its first lookup: qmail-smtpd starts once per
 // connection and most connections never need the file, so start-up costs
-// nothing however big it is (and a lookup maps it, never loads it).
+// nothing however big it is (and a lookup reads only the records it needs, never the whole file).
 type LazyCDB struct {
 	Path string
 	db   *cdb.CDB
@@ -87,7 +87,7 @@ func (l *LazyCDB) Has(key []byte) (bool, error) {
 	return ok, err
 }
 
-// Close unmaps the file if it was opened.
+// Close releases the file if it was opened.
 func (l *LazyCDB) Close() {
 	if l.db != nil {
 		l.db.Close()
@@ -183,7 +183,7 @@ func (r *Rcpthosts) Allowed(addr []byte) (bool, error) {
 	return false, nil
 }
 
-// Close releases the cdb mapping.
+// Close releases the cdb.
 func (r *Rcpthosts) Close() {
 	if r != nil {
 		r.more.Close()
@@ -261,7 +261,7 @@ func (b *Badmailfrom) Match(sender []byte) (bool, error) {
 	return false, nil
 }
 
-// Close releases the cdb mapping.
+// Close releases the cdb.
 func (b *Badmailfrom) Close() {
 	if b != nil && b.db != nil {
 		b.db.Close()
