@@ -130,16 +130,27 @@ done
 RSS_OURS=$("$W/smtpload" rss "$PID_ours" 500 "$ADDR_ours")
 RSS_MQ=$("$W/smtpload" rss "$PID_mq" 100 "$ADDR_mq")
 
+# Rates are medians over rounds; ratios are medians of the per-round
+# ratios (the two sides of a ratio ran back to back under the same load).
 med() { sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 col() { awk -v c="$2" '{ print $c }' "$W/r.$1" | med; }
+# ratio A B [COL]: median over rounds of A/B
+ratio() {
+	local c=${3:-1}
+	paste -d' ' <(awk -v c="$c" '{ print $c }' "$W/r.$1") <(awk -v c="$c" '{ print $c }' "$W/r.$2") |
+		awk '{ printf "%.3f\n", $1 / $2 }' | med | awk '{ printf "%.2f", $1 }'
+}
+# growth A B: median over rounds of A-B (latency, ms)
+growth() {
+	paste -d' ' <(awk '{ print $2 }' "$W/r.$1") <(awk '{ print $2 }' "$W/r.$2") |
+		awk '{ printf "%.3f\n", $1 - $2 }' | med
+}
 P_SINK=$(col p-sink 1); P_OURS=$(col p-ours 1); P_MQ=$(col p-mq 1)
 C_SINK=$(col c-sink 1); C_OURS=$(col c-ours 1); C_MQ=$(col c-mq 1)
 FLOOR=$(col floor 1); G_OURS=$(col g-ours 1)
 L_OURS=$(col l-ours 2); L_HUGE=$(col l-huge 2); L_FLOOR=$(col l-floor 2)
-x() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
-d() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
-echo "persistent sessions (msgs/s): smtp-sink $P_SINK; ours $P_OURS = $(x "$P_OURS" "$P_SINK")x smtp-sink (target >= 0.20); with maildir-queue $P_MQ = $(x "$P_MQ" "$P_SINK")x; every message verified in the Maildir"
-echo "one connection per message (msgs/s): floor $FLOOR conn/s (greeting only); ours $C_OURS = $(x "$C_OURS" "$FLOOR")x floor (target >= 0.8), $(x "$C_OURS" "$C_SINK")x smtp-sink ($C_SINK); with maildir-queue $C_MQ = $(x "$C_MQ" "$FLOOR")x floor, $(x "$C_MQ" "$C_SINK")x smtp-sink"
-echo "greeting-only connection rate: ours $G_OURS conn/s = $(x "$G_OURS" "$FLOOR")x floor"
-echo "connect-to-greeting latency (sequential, median ms): floor $L_FLOOR; ours $L_OURS; ours with $KEYS keys in morercpthosts.cdb and badmailfrom.cdb $L_HUGE: growth $(d "$L_HUGE" "$L_OURS") ms (target <= 2)"
+echo "persistent sessions (msgs/s): smtp-sink $P_SINK; ours $P_OURS = $(ratio p-ours p-sink)x smtp-sink (target >= 0.20); with maildir-queue $P_MQ = $(ratio p-mq p-sink)x; every message verified in the Maildir"
+echo "one connection per message (msgs/s): floor $FLOOR conn/s (greeting only); ours $C_OURS = $(ratio c-ours floor)x floor (target >= 0.8), $(ratio c-ours c-sink)x smtp-sink ($C_SINK); with maildir-queue $C_MQ = $(ratio c-mq floor)x floor, $(ratio c-mq c-sink)x smtp-sink"
+echo "greeting-only connection rate: ours $G_OURS conn/s = $(ratio g-ours floor)x floor"
+echo "connect-to-greeting latency (sequential, median ms): floor $L_FLOOR; ours $L_OURS; ours with $KEYS keys in morercpthosts.cdb and badmailfrom.cdb $L_HUGE: growth $(growth l-huge l-ours) ms (target <= 2)"
 echo "qmail-smtpd VmHWM: $RSS_OURS kB after 500 messages in one session (built-in store), $RSS_MQ kB with maildir-queue"
