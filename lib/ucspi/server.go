@@ -123,6 +123,33 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 	signal.Notify(chld, syscall.SIGCHLD)
 	go s.reap(chld)
 
+	// Accepting through Go's poller, not in a blocking accept(2), keeps
+	// the server going on one thread: the scheduler never waits for a
+	// blocked accept to hand its processor back.
+	unix.SetNonblock(fd, true)
+	lf := os.NewFile(uintptr(fd), "listener")
+	rc, err := lf.SyscallConn()
+	if err != nil {
+		rc = nil
+	}
+	accept := func() (int, unix.Sockaddr, error) {
+		if rc == nil {
+			unix.SetNonblock(fd, false)
+			return unix.Accept4(fd, unix.SOCK_CLOEXEC)
+		}
+		var nfd int
+		var sa unix.Sockaddr
+		var aerr error
+		err := rc.Read(func(fd uintptr) bool {
+			nfd, sa, aerr = unix.Accept4(int(fd), unix.SOCK_CLOEXEC)
+			return aerr != unix.EAGAIN
+		})
+		if err != nil {
+			return -1, nil, err
+		}
+		return nfd, sa, aerr
+	}
+
 	s.mu.Lock()
 	s.status()
 	time.AfterFunc(idleTrim, func() { s.trimIfIdle(0) })
@@ -133,7 +160,7 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 			s.room.Wait()
 		}
 		s.mu.Unlock()
-		nfd, sa, err := unix.Accept4(fd, unix.SOCK_CLOEXEC)
+		nfd, sa, err := accept()
 		if err != nil {
 			continue
 		}
