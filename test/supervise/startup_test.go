@@ -6,6 +6,10 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"tinymx/test/harness"
 )
 
 // TestDownFileKeepsServiceDownUntilSvcU, for both supervise programs: no
@@ -54,4 +58,39 @@ func TestDanglingSuperviseSymlinkTargetIsCreated(t *testing.T) {
 			t.Fatalf("%s: no status in the target: %v", prog, err)
 		}
 	}
+}
+
+// TestSvcXWaitsForTheServiceToGoDown, both supervise programs: -x alone
+// leaves the service running; when it then exits (svc -t) supervise exits
+// too, without restarting it.
+func TestSvcXWaitsForTheServiceToGoDown(t *testing.T) {
+	t.Parallel()
+	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+		s := service(t, t.TempDir(), "s", "exec sleep 1000")
+		sup := startSupervise(t, prog, s)
+		pid := waitPid(t, s, 0, 5*time.Second)
+		run(t, ours(t, "svc"), "-x", s)
+		// -x is read once the start's throttle second is over
+		harness.WaitFor(t, 3*time.Second, "-x to be read", func() bool { return !okBlocked(s) })
+		if harness.Done(sup) || !alive(pid) {
+			t.Fatalf("%s: -x alone stopped something", prog)
+		}
+		run(t, ours(t, "svc"), "-t", s)
+		harness.WaitFor(t, 5*time.Second, prog+" to exit", func() bool { return harness.Done(sup) })
+		if statusPid(t, s) != 0 {
+			t.Fatalf("%s: restarted after -x: % x", prog, status(t, s))
+		}
+	}
+}
+
+// okBlocked reports whether a command is still waiting in the control
+// fifo (FIONREAD: counted without being consumed).
+func okBlocked(s string) bool {
+	fd, err := unix.Open(filepath.Join(s, "supervise/control"), unix.O_RDONLY|unix.O_NONBLOCK, 0)
+	if err != nil {
+		return true
+	}
+	defer unix.Close(fd)
+	n, err := unix.IoctlGetInt(fd, unix.TIOCINQ) // FIONREAD on Linux
+	return err != nil || n > 0
 }
