@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -73,7 +74,17 @@ func (a *File) Commit() error {
 	if err := a.f.Close(); err != nil {
 		return err
 	}
-	return os.Rename(a.tmp, a.path)
+	return rename(a.tmp, a.path)
+}
+
+// rename asks the kernel directly: os.Rename refuses a directory target
+// with EEXIST before trying, where the C programs report the kernel's
+// EISDIR.
+func rename(from, to string) error {
+	if err := syscall.Rename(from, to); err != nil {
+		return &os.LinkError{Op: "rename", Old: from, New: to, Err: err}
+	}
+	return nil
 }
 
 // Abort drops the new contents and removes the temporary file.
