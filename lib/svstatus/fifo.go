@@ -6,10 +6,6 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// ErrNotRunning is ENXIO on opening a fifo for writing: nobody holds it open
-// for reading, so no supervise runs there.
-var ErrNotRunning = unix.ENXIO
-
 // ProbeOK opens supervise/ok (relative to the current directory) for
 // writing without blocking and closes it again. nil means a supervise is
 // alive; unix.ENXIO means the fifo exists but no supervise reads it.
@@ -32,7 +28,8 @@ type ControlError struct {
 func (e *ControlError) Error() string { return "control failed" }
 func (e *ControlError) Unwrap() error { return e.Err }
 
-// IsNotRunning reports whether err means no supervise reads the fifo.
+// IsNotRunning reports whether err means no supervise reads the fifo:
+// ENXIO on opening a fifo for writing without a reader.
 func IsNotRunning(err error) bool { return errors.Is(err, unix.ENXIO) }
 
 // SendControl writes cmds to supervise/control (relative to the current
