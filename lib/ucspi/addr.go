@@ -9,10 +9,50 @@ import (
 )
 
 // FormatIP prints an address as the C programs do: a dotted quad for
-// IPv4, and for IPv6 the compressed form of Debian's ucspi-tcp-ipv6
-// (a v4-mapped address keeps its ::ffff: prefix there).
+// IPv4; for IPv6 the form of Debian's ucspi-tcp-ipv6: lowercase groups
+// without leading zeros, the first of the longest runs of zero groups
+// written "::" even when the run is a single group (RFC 5952 would not),
+// and a v4-mapped address as ::ffff: and a dotted quad.
 func FormatIP(a netip.Addr) string {
-	return a.String()
+	if a.Is4() {
+		return a.String()
+	}
+	b := a.As16()
+	if a.Is4In6() {
+		return "::ffff:" + netip.AddrFrom4([4]byte{b[12], b[13], b[14], b[15]}).String()
+	}
+	var g [8]uint16
+	for i := range g {
+		g[i] = uint16(b[2*i])<<8 | uint16(b[2*i+1])
+	}
+	best, bestLen := -1, 0
+	for i := 0; i < 8; {
+		if g[i] != 0 {
+			i++
+			continue
+		}
+		j := i
+		for j < 8 && g[j] == 0 {
+			j++
+		}
+		if j-i > bestLen {
+			best, bestLen = i, j-i
+		}
+		i = j
+	}
+	out := make([]byte, 0, 40)
+	for i := 0; i < 8; i++ {
+		if i == best {
+			out = append(out, "::"...)
+			i += bestLen - 1
+			continue
+		}
+		if i > 0 && i != best+bestLen {
+			out = append(out, ':')
+		}
+		out = strconv.AppendUint(out, uint64(g[i]), 16)
+	}
+	return string(out)
 }
 
 // Unmap returns the IPv4 address inside a v4-mapped IPv6 one, and a

@@ -18,7 +18,7 @@ type ConnectError struct {
 }
 
 func (e *ConnectError) Error() string {
-	return "unable to connect to " + e.Addr.Addr().String() + " port " + FormatPort(e.Addr.Port())
+	return "unable to connect to " + IPString(e.Addr.Addr()) + " port " + FormatPort(e.Addr.Port())
 }
 func (e *ConnectError) Unwrap() error { return e.Err }
 

@@ -22,7 +22,7 @@ type Conn struct {
 
 // IPString is the address form of the TCP* variables and of rule lookups:
 // a v4-mapped client reads as plain IPv4.
-func IPString(a netip.Addr) string { return Unmap(a).String() }
+func IPString(a netip.Addr) string { return FormatIP(Unmap(a)) }
 
 // Mapped reports whether an IPv6 listener's client came in over IPv4.
 func (c *Conn) Mapped() bool { return c.Remote.Addr().Is4In6() }
@@ -49,7 +49,7 @@ func (c *Conn) Edits(e *envdir.Edits) {
 	e.Set("TCPLOCALPORT", lport)
 	setOrUnset(e, "TCPLOCALHOST", c.LocalHost, c.HasLocalHost)
 	if c.V6 {
-		e.Set("TCP6LOCALIP", c.Local.Addr().String())
+		e.Set("TCP6LOCALIP", FormatIP(c.Local.Addr()))
 		e.Set("TCP6LOCALPORT", lport)
 		setOrUnset(e, "TCP6LOCALHOST", c.LocalHost, c.HasLocalHost)
 	}
@@ -57,7 +57,7 @@ func (c *Conn) Edits(e *envdir.Edits) {
 	e.Set("TCPREMOTEPORT", rport)
 	setOrUnset(e, "TCPREMOTEHOST", c.RemoteHost, c.HasRemoteHost)
 	if c.V6 {
-		e.Set("TCP6REMOTEIP", c.Remote.Addr().String())
+		e.Set("TCP6REMOTEIP", FormatIP(c.Remote.Addr()))
 		e.Set("TCP6REMOTEPORT", rport)
 		setOrUnset(e, "TCP6REMOTEHOST", c.RemoteHost, c.HasRemoteHost)
 	}
@@ -104,9 +104,9 @@ func (c *Conn) Decision(prog, word string, pid int) []byte {
 
 func (c *Conn) ip(b []byte, a netip.Addr) []byte {
 	if c.V6 {
-		return append(b, a.String()...)
+		return append(b, FormatIP(a)...)
 	}
-	return Safe(b, a.String())
+	return Safe(b, FormatIP(a))
 }
 
 func appendInt(b []byte, n int) []byte {

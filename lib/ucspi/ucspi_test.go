@@ -140,3 +140,24 @@ func TestEditsSetAndRemoveInTheCOrder(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
 }
+
+func TestFormatIPWritesIPv6AsUcspiTcpIPv6(t *testing.T) {
+	for in, want := range map[string]string{
+		"127.0.0.1":             "127.0.0.1",
+		"::1":                   "::1",
+		"::":                    "::",
+		"::ffff:127.0.0.1":      "::ffff:127.0.0.1",
+		"2001:db8:1:2:3:4:0:8":  "2001:db8:1:2:3:4::8",
+		"2001:db8::1":           "2001:db8::1",
+		"2001:0:0:1:0:0:0:1":    "2001:0:0:1::1",
+		"2001:0:0:1:1:0:0:1":    "2001::1:1:0:0:1",
+		"fe80::abcd:0:0:0":      "fe80::abcd:0:0:0",
+		"1:2:3:4:5:6:7:8":       "1:2:3:4:5:6:7:8",
+		"0:0:0:0:0:0:0:8":       "::8",
+		"abcd:ef01:0:0:0:0:0:0": "abcd:ef01::",
+	} {
+		if got := FormatIP(netip.MustParseAddr(in)); got != want {
+			t.Errorf("%s: %s, want %s", in, got, want)
+		}
+	}
+}
