@@ -21,7 +21,7 @@ python3 - "$G" "$C" "$W" <<'PY'
 import os, sys, time, subprocess, statistics, struct, signal
 
 G, C, W = sys.argv[1:4]
-ROUNDS = 7
+ROUNDS = 11
 
 def pid_of(d):
     try:
