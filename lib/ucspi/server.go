@@ -50,9 +50,10 @@ type Server struct {
 	HasDieMsg     bool
 	Self          string // our own executable, for the helper process
 
-	fd    int
-	local netip.AddrPort
-	v6    bool
+	fd     int
+	local  netip.AddrPort
+	stderr uintptr
+	v6     bool
 
 	mu       sync.Mutex
 	room     *sync.Cond
@@ -108,6 +109,11 @@ func (s *Server) line(level int, parts ...string) {
 // connections until SIGTERM, which exits 0 and leaves the children alone.
 func (s *Server) Serve(fd int, local netip.AddrPort) {
 	s.fd, s.local = fd, local
+	// the program inherits our fd 2, or none when it is closed
+	s.stderr = 2
+	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err != nil {
+		s.stderr = ^uintptr(0)
+	}
 	s.v6 = local.Addr().Is6()
 	s.room = sync.NewCond(&s.mu)
 	s.children = make(map[int]child)
@@ -464,7 +470,7 @@ func (s *Server) run(c *conn) {
 	env := c.env.Apply(s.Env)
 	path, err := envdir.Lookup(s.Argv[0], s.Env)
 	if err == nil {
-		attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(c.fd), uintptr(c.fd), 2}}
+		attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(c.fd), uintptr(c.fd), s.stderr}}
 		s.mu.Lock()
 		var pid int
 		pid, err = syscall.ForkExec(path, s.Argv, attr)
