@@ -13,8 +13,10 @@ import (
 )
 
 func main() {
-	// A write to a client that went away must fail, not kill us.
-	signal.Ignore(syscall.SIGPIPE)
+	// A write to a client that went away must fail, not kill us. Notify,
+	// not Ignore: an ignored signal stays ignored across exec, and the
+	// queue programs we start must get the default disposition.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 	in, out := smtpd.Stdio()
 	code := smtpd.Run(in, out, os.LookupEnv, qmailqueue.FromEnv)
 	smtpd.RestoreStdio()

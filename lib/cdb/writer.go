@@ -3,7 +3,6 @@ package cdb
 import (
 	"bufio"
 	"encoding/binary"
-	"fmt"
 	"io"
 	"os"
 
@@ -12,7 +11,7 @@ import (
 
 // ErrTooBig reports a database past the 4 GiB the format can address. djb's
 // cdb_make reports it as ENOMEM, so tcprules says "out of memory".
-var ErrTooBig = fmt.Errorf("cdb: database too large: %w", unix.ENOMEM)
+var ErrTooBig error = &classError{"cdb: database too large", unix.ENOMEM}
 
 const chunkSize = 4096
 
@@ -166,4 +165,14 @@ func (w *Writer) Finish() error {
 	return nil
 }
 
-var errFinished = fmt.Errorf("cdb: writer finished: %w", unix.EINVAL)
+var errFinished error = &classError{"cdb: writer finished", unix.EINVAL}
+
+// classError is an error with its errno class, without fmt: qmail-smtpd
+// links this package and starts once per connection.
+type classError struct {
+	text  string
+	errno unix.Errno
+}
+
+func (e *classError) Error() string { return e.text + ": " + e.errno.Error() }
+func (e *classError) Unwrap() error { return e.errno }
