@@ -510,10 +510,14 @@ func HelperExit() (int, bool) {
 // the C child would have: the pid line, the decision line (word "deny", or
 // "ok" before a failed exec, "" for none) and the warning of err.
 func (s *Server) helper(c *conn, code int, word string, err error) {
-	attr := &syscall.ProcAttr{Env: []string{HelperEnv + "=" + strconv.Itoa(code)}}
 	ch := child{ip: c.ipstr, counted: c.max > 0 && word == "ok"}
 	s.mu.Lock()
-	pid, ferr := syscall.ForkExec(s.Self, []string{s.Prog}, attr)
+	pid, ferr := forkExit(code)
+	if ferr != nil {
+		// the re-executed helper: slower, but an ordinary fork+exec
+		attr := &syscall.ProcAttr{Env: []string{HelperEnv + "=" + strconv.Itoa(code)}}
+		pid, ferr = syscall.ForkExec(s.Self, []string{s.Prog}, attr)
+	}
 	if ferr != nil {
 		s.line(Errors, drop, "unable to fork: ", strerr.Errstr(ferr))
 		s.release(ch)
