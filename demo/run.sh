@@ -5,7 +5,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 bin=$top/bin
-run=$top/run
+run=${RUNDIR:-$top/run}
 port=${PORT:-2525}
 svc=$run/service/smtpd
 me=$(id -un)
@@ -20,6 +20,7 @@ if ! [ -d "$svc" ]; then
 	QMAILHOME=$run/qmail "$bin/qmail-smtpd-conf" "$me" "$me" "$svc" 127.0.0.1 || exit $?
 	(cd "$svc" && ./add-relayclient 127.0.0.1 && make -s) || die "unable to set up $svc/tcp"
 fi
+port=$(head -n 1 "$svc/env/PORT")  # the one chosen when ./run was made
 if "$bin/svok" "$svc" 2>/dev/null; then
 	die "the demo service is already running (supervise is up in $svc)"
 fi
@@ -29,10 +30,7 @@ fi
 "$bin/pgrphack" "$bin/svscan" "$run/service" &
 scan=$!
 
-stop() {
-	trap '' INT TERM
-	echo
-	echo "make run: stopping: svc -dx the service and its logger, then svscan"
+stop_tree() {
 	for i in 1 2 3 4 5; do
 		"$bin/svc" -dx "$svc" "$svc/log" 2>/dev/null
 		n=0
@@ -44,15 +42,23 @@ stop() {
 		"$bin/svok" "$svc" 2>/dev/null || "$bin/svok" "$svc/log" 2>/dev/null || break
 	done
 	wait "$scan" 2>/dev/null
+}
+stop() {
+	trap '' INT TERM
+	echo
+	echo "make run: stopping: svc -dx the service and its logger, then svscan"
+	stop_tree
 	echo "make run: stopped; the log is in $svc/log/main/current"
 	exit 0
 }
 trap stop INT TERM
 
+# ready when tcpserver accepts connections (our tcpclient probes the port)
 n=0
-until "$bin/svok" "$svc" 2>/dev/null && "$bin/svok" "$svc/log" 2>/dev/null; do
+until "$bin/svok" "$svc/log" 2>/dev/null &&
+	"$bin/tcpclient" -RHl0 127.0.0.1 "$port" true 2>/dev/null; do
 	n=$((n + 1))
-	[ $n -gt 200 ] && { kill "$scan"; die "svscan did not start the service within 10 seconds"; }
+	[ $n -gt 200 ] && { stop_tree; die "the service did not start within 10 seconds: see $svc/log/main/current"; }
 	sleep 0.05
 done
 

@@ -3,7 +3,11 @@ package walkthrough
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -82,5 +86,55 @@ func TestQmailSmtpdConfSeedsPortAndConcurrencyFromReisersmtpControls(t *testing.
 	// qmail's queue is there: no Maildir of our own
 	if _, err := os.Stat(filepath.Join(d, "env/MAILDIRQUEUE")); !os.IsNotExist(err) {
 		t.Error("env/MAILDIRQUEUE written although qmail-queue exists")
+	}
+}
+
+// owner is the uid and gid of path.
+func owner(t *testing.T, path string) (int, int) {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys := st.Sys().(*syscall.Stat_t)
+	return int(sys.Uid), int(sys.Gid)
+}
+
+func TestQmailSmtpdConfGivesLogAndMaildirToTheirAccounts(t *testing.T) {
+	s := newService(t)
+	ids := func(name string) (int, int) {
+		u, err := user.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		uid, _ := strconv.Atoi(u.Uid)
+		gid, _ := strconv.Atoi(u.Gid)
+		return uid, gid
+	}
+	luid, _ := ids(logacct)
+	auid, agid := ids(acct)
+	for _, p := range []string{"log/main", "log/status"} {
+		if uid, gid := owner(t, filepath.Join(s.D, p)); uid != luid || gid != os.Getgid() {
+			t.Errorf("%s owned by %d:%d, want %d and the group unchanged", p, uid, gid, luid)
+		}
+	}
+	for _, p := range []string{"maildir", "maildir/new", "maildir/tmp", "maildir/cur"} {
+		if uid, gid := owner(t, filepath.Join(s.D, p)); uid != auid || gid != agid {
+			t.Errorf("%s owned by %d:%d, want %d:%d", p, uid, gid, auid, agid)
+		}
+	}
+	for _, p := range []string{"run", "env", "env/PORT", "tcp", "log/run", "Makefile"} {
+		if uid, _ := owner(t, filepath.Join(s.D, p)); uid != os.Getuid() {
+			t.Errorf("%s owned by %d, want the creator", p, uid)
+		}
+	}
+	b, _ := os.ReadFile(filepath.Join(s.D, "run"))
+	if !strings.Contains(string(b), filepath.Join(s.bin, "envuidgid")+" "+acct+" \\\n") ||
+		!strings.Contains(string(b), "-vDU\"$H$R\"") {
+		t.Errorf("run does not switch to %s:\n%s", acct, b)
+	}
+	b, _ = os.ReadFile(filepath.Join(s.D, "log/run"))
+	if !strings.Contains(string(b), filepath.Join(s.bin, "setuidgid")+" "+logacct+" \\\n") {
+		t.Errorf("log/run does not switch to %s:\n%s", logacct, b)
 	}
 }

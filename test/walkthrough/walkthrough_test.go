@@ -3,6 +3,7 @@ package walkthrough
 import (
 	"os"
 	"os/exec"
+	"os/user"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -24,6 +25,18 @@ func TestWalkthroughServiceComesUpWithStablePidsAndOnlyOurPrograms(t *testing.T)
 		time.Sleep(300 * time.Millisecond) // pids must stay put over time, not just once
 		if got := s.pids(); got == nil || got[0] != first[0] || got[1] != first[1] {
 			t.Fatalf("pids changed: %v then %v", first, got)
+		}
+	}
+	// tcpserver runs as acct (envuidgid + -U), multilog as logacct (setuidgid)
+	for i, name := range []string{acct, logacct} {
+		u, err := user.Lookup(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := os.ReadFile("/proc/" + strconv.Itoa(first[i]) + "/status")
+		m := regexp.MustCompile(`(?m)^Uid:\s+(\d+)\s+(\d+)`).FindStringSubmatch(string(b))
+		if m == nil || m[1] != u.Uid || m[2] != u.Uid {
+			t.Errorf("pid %d runs as %v, want %s (%s)", first[i], m, name, u.Uid)
 		}
 	}
 	for _, pid := range tree(s.svscn.Process.Pid) {
