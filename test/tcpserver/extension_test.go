@@ -215,3 +215,33 @@ func TestServerIPv6RulesMatchAddressThenColonPrefixes(t *testing.T) {
 		}
 	}
 }
+
+// TestServerDenyAndFailureLinesNameOneRealProcess: the pid of the pid,
+// deny (or ok) and end lines is the same process, which the kernel knew.
+func TestServerDenyAndFailureLinesNameOneRealProcess(t *testing.T) {
+	bin := harness.Bin(t, "tcpserver")
+	dir := t.TempDir()
+	rulesCDB(t, dir, "rules.cdb", "127.0.0.1:deny\n")
+	s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "-x", "rules.cdb", "127.0.0.1", "0", "true")
+	for i := 0; i < 5; i++ {
+		if got := talk(t, nil, s.port, ""); got != "" {
+			t.Fatalf("denied client read %q", got)
+		}
+	}
+	s.waitLog(t, `end [0-9]+ status 25600`, 5)
+	pids := map[string]int{}
+	for _, l := range strings.Split(s.log.String(), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 3 && (f[1] == "pid" || f[1] == "deny" || f[1] == "end") {
+			pids[f[2]]++
+		}
+	}
+	if len(pids) != 5 {
+		t.Errorf("want 5 distinct pids, each on pid, deny and end lines: %v\n%s", pids, s.log.String())
+	}
+	for p, n := range pids {
+		if n != 3 || p == "0" {
+			t.Errorf("pid %s on %d lines", p, n)
+		}
+	}
+}
