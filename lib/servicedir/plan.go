@@ -12,10 +12,12 @@ import (
 // DataLimit is the RLIMIT_DATA the service runs under (env/DATALIMIT).
 // qmail-conf's 250000 bytes kills any Go program at start-up: Linux counts
 // every private writable mapping, and the Go runtime maps its heap arenas
-// and stacks that way. This value was measured (see the test
-// TestServiceStartsUnderDataLimitAndTakesTenMegabytes): tcpserver and
-// qmail-smtpd start under it and take a 10 MB message with room to spare,
-// while it still stops a runaway process long before it hurts the host.
+// and thread stacks that way. Measured on 2026-11-23 (softlimit -d N
+// tcpserver ... qmail-smtpd, one 10 MB message): at 32 MB the runtime
+// cannot map its heap, at 64 MB tcpserver cannot start its threads, at
+// 96 MB and above the message is taken. 256 MiB keeps a wide margin over
+// that and still stops a runaway process long before it hurts the host;
+// TestServiceStartsUnderDataLimitAndTakesTenMegabytes checks it.
 const DataLimit = "268435456"
 
 // UnknownAccountError is an account getpwnam does not know.
