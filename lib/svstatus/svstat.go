@@ -15,8 +15,11 @@ import (
 
 // AppendLine appends svstat's text for the service in the current
 // directory (without the "DIR: " prefix and the newline). now is the
-// current TAI64 seconds label value.
-func AppendLine(b []byte, now uint64) []byte {
+// current TAI64 seconds label value. rec is the record buffer, kept by the
+// caller from one service to the next: daemontools' svstat reads every
+// status file into one static buffer, and what a failed read leaves there
+// is what it prints (see below).
+func AppendLine(b []byte, now uint64, rec *[Size]byte) []byte {
 	normallyUp := true
 	if _, err := os.Stat("down"); err == nil {
 		normallyUp = false
@@ -33,16 +36,17 @@ func AppendLine(b []byte, now uint64) []byte {
 	if err != nil {
 		return append(append(b, "unable to open supervise/status: "...), strerr.Errstr(err)...)
 	}
-	var buf [Size]byte
-	n, err := unix.Read(fd, buf[:])
+	n, err := unix.Read(fd, rec[:])
 	unix.Close(fd)
-	if err != nil {
-		return append(append(b, "unable to read supervise/status: "...), strerr.Errstr(err)...)
-	}
-	s, err := Decode(buf[:n])
-	if err != nil {
+	if err == nil && n < Size {
 		return append(b, "unable to read supervise/status: bad format"...)
 	}
+	// A failed read (status is a directory: EISDIR) is no error to
+	// daemontools' svstat: it compares read's -1 with the record size as
+	// unsigned, so it goes on and prints the buffer as the last read left
+	// it: the record of an earlier argument, the head of a short one laid
+	// over it, or zeros. Interchangeable output means the same here.
+	s, _ := Decode(rec[:])
 	return Format(b, s, normallyUp, now)
 }
 

@@ -72,6 +72,7 @@ func Svstat(dirs []string) int {
 		strerr.Fatal(strerr.ExitTemp, err, "unable to open current directory")
 	}
 	now := NowTAI64()
+	var rec [Size]byte
 	var out []byte
 	for _, d := range dirs {
 		out = append(out, d...)
@@ -79,7 +80,7 @@ func Svstat(dirs []string) int {
 		if err := unix.Chdir(d); err != nil {
 			out = append(append(out, "unable to chdir: "...), strerr.Errstr(err)...)
 		} else {
-			out = AppendLine(out, now)
+			out = AppendLine(out, now, &rec)
 			if err := c.restore(); err != nil {
 				os.Stdout.Write(out)
 				strerr.Fatal(strerr.ExitTemp, err, "unable to set directory")

@@ -185,6 +185,39 @@ func TestBothSvstatPrintIdenticalLinesOnSyntheticRecords(t *testing.T) {
 		}
 		args = append(args, s)
 	}
+	// Odd trees: a status that cannot be read (a directory: EISDIR) first
+	// (zero record), after a good record and after a short one laid over
+	// it; a down symlink loop; an ok that is a directory; a supervise that
+	// is a file.
+	odd := func(name string, setup func(s string)) {
+		s := filepath.Join(dir, name)
+		os.MkdirAll(filepath.Join(s, "supervise"), 0755)
+		ok := filepath.Join(s, "supervise/ok")
+		syscall.Mkfifo(ok, 0600)
+		f, err := os.OpenFile(ok, os.O_RDWR, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { f.Close() })
+		setup(s)
+		args = append(args, s)
+	}
+	statusDir := func(s string) { os.Mkdir(filepath.Join(s, "supervise/status"), 0755) }
+	odd("unreadable0", statusDir)
+	args = append([]string{args[len(args)-1]}, args[:len(args)-1]...)
+	odd("good", func(s string) { os.WriteFile(filepath.Join(s, "supervise/status"), record(now-9, 31337, 1, 'd'), 0644) })
+	odd("unreadable1", statusDir)
+	odd("short", func(s string) { os.WriteFile(filepath.Join(s, "supervise/status"), []byte{0x40, 0, 0, 0, 0x70}, 0644) })
+	odd("unreadable2", statusDir)
+	odd("downloop", func(s string) { os.Symlink("down", filepath.Join(s, "down")) })
+	odd("okdir", func(s string) {
+		os.Remove(filepath.Join(s, "supervise/ok"))
+		os.Mkdir(filepath.Join(s, "supervise/ok"), 0755)
+	})
+	odd("supfile", func(s string) {
+		os.RemoveAll(filepath.Join(s, "supervise"))
+		os.WriteFile(filepath.Join(s, "supervise"), nil, 0644)
+	})
 	args = append(args, "/nonexistent/x", filepath.Join(dir, "r0/supervise/status"))
 	c, ce, cc := run(t, append([]string{theirs(t, "svstat")}, args...)...)
 	g, ge, gc := run(t, append([]string{ours(t, "svstat")}, args...)...)
@@ -201,7 +234,10 @@ func TestBothSvstatPrintIdenticalLinesOnSyntheticRecords(t *testing.T) {
 		}
 	}
 	// the seconds themselves: exact for the future stamp and the all-zero one
-	for _, want := range []string{": up (pid 1) 0 seconds\n", " 46116860"} {
+	for _, want := range []string{": up (pid 1) 0 seconds\n", " 46116860",
+		"unreadable0: down 46116860", "unreadable1: up (pid 31337) ", "unreadable2: up (pid 31337) 0 seconds, paused, want down\n",
+		"downloop: unable to stat down: symbolic link loop\n", "okdir: unable to open supervise/ok: is a directory\n",
+		"supfile: unable to open supervise/ok: not a directory\n"} {
 		if !strings.Contains(g, want) {
 			t.Errorf("svstat output lacks %q:\n%s", want, g)
 		}
