@@ -5,18 +5,16 @@ package main
 
 import (
 	"os"
-	"os/signal"
-	"syscall"
 
 	"tinymx/lib/qmailqueue"
 	"tinymx/lib/smtpd"
 )
 
 func main() {
-	// A write to a client that went away must fail, not kill us. Notify,
-	// not Ignore: an ignored signal stays ignored across exec, and the
-	// queue programs we start must get the default disposition.
-	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	// A write to a client that went away must fail, not kill us: Stdio
+	// writes through a duplicate of fd 1, where the runtime leaves SIGPIPE
+	// alone (not Ignore: an ignored signal stays ignored across exec, and
+	// the queue programs we start must get the default disposition).
 	in, out := smtpd.Stdio()
 	code := smtpd.Run(in, out, os.LookupEnv, qmailqueue.FromEnv)
 	smtpd.RestoreStdio()

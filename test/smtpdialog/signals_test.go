@@ -2,10 +2,13 @@ package smtpdialog
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"tinymx/test/harness"
 )
@@ -33,5 +36,36 @@ func TestQueueProgramGetsDefaultSigpipe(t *testing.T) {
 	}
 	if mask&(1<<12) != 0 {
 		t.Fatalf("queue program runs with SIGPIPE ignored: SigIgn %x", mask)
+	}
+}
+
+// A client gone before the greeting: the write fails with EPIPE and
+// qmail-smtpd exits 1, as stock with SIGPIPE ignored; it is not killed by
+// SIGPIPE.
+func TestWriteToVanishedClientExitsOneNotKilledBySigpipe(t *testing.T) {
+	bin := harness.Bin(t, "qmail-smtpd")
+	_, env := home(t)
+	cmd := exec.Command(bin)
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	outR.Close() // nobody reads the replies
+	cmd.Stdin = strings.NewReader("NOOP\r\nQUIT\r\n")
+	cmd.Stdout = outW
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	outW.Close()
+	timer := time.AfterFunc(20*time.Second, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+	defer timer.Stop()
+	cmd.Wait()
+	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
+	if ws.Signaled() || ws.ExitStatus() != 1 {
+		t.Fatalf("want exit 1, got %v", cmd.ProcessState)
 	}
 }
