@@ -104,16 +104,19 @@ func TestSetlockExcludesTheOtherImplementation(t *testing.T) {
 		if holder == g {
 			waiter = c
 		}
+		// Two waiters: the default, and -N overriding an earlier -n.
 		got := filepath.Join(dir, "got")
 		os.Remove(got)
-		wait := exec.Command(waiter, "lk", "sh", "-c", "echo got it > got")
-		wait.Dir = dir
-		harness.Start(t, wait)
-		// It is queued in the kernel behind the holder ("->" in /proc/locks).
-		harness.WaitFor(t, 5*time.Second, waiter+" blocked on the lock", func() bool {
-			b, _ := os.ReadFile("/proc/locks")
-			return strings.Contains(string(b), fmt.Sprintf("-> FLOCK  ADVISORY  WRITE %d ", wait.Process.Pid))
-		})
+		for _, opt := range []string{"-X", "-nN"} {
+			wait := exec.Command(waiter, opt, "lk", "sh", "-c", "echo got it >> got")
+			wait.Dir = dir
+			harness.Start(t, wait)
+			// It is queued in the kernel behind the holder ("->" in /proc/locks).
+			harness.WaitFor(t, 5*time.Second, waiter+" "+opt+" blocked on the lock", func() bool {
+				b, _ := os.ReadFile("/proc/locks")
+				return strings.Contains(string(b), fmt.Sprintf("-> FLOCK  ADVISORY  WRITE %d ", wait.Process.Pid))
+			})
+		}
 		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 		if err != nil {
 			t.Fatal(err)
@@ -122,7 +125,7 @@ func TestSetlockExcludesTheOtherImplementation(t *testing.T) {
 		f.Close()
 		harness.WaitFor(t, 10*time.Second, waiter+" running once "+holder+" let go", func() bool {
 			b, _ := os.ReadFile(got)
-			return string(b) == "got it\n"
+			return string(b) == "got it\ngot it\n"
 		})
 	}
 }
