@@ -416,6 +416,34 @@ func TestLongCommandLines(t *testing.T) {
 	}
 }
 
+// Lines longer than the read buffer come back byte for byte: a 100 KB
+// HELO goes whole into the Received line, a SIZE= after 50 KB of spaces
+// is still seen, and a line of exactly the cap (plus CR) is accepted.
+func TestLinesLongerThanTheReadBufferArriveWhole(t *testing.T) {
+	q := &fakeQueue{}
+	cfg := testConfig(q)
+	cfg.Databytes = 10
+	helo := strings.Repeat("abcdefghij", 10000)
+	out, _ := run(cfg, lines("HELO "+helo, "MAIL FROM:<a@b>"+strings.Repeat(" ", 50000)+"SIZE=11",
+		"MAIL FROM:<a@b>", "RCPT TO:<bob@example.org>", "DATA", "x", ".", "QUIT"))
+	want := greet + lines("250 mx.example.org", "552 sorry, that message size exceeds my databytes limit (#5.3.4)",
+		"250 ok", "250 ok", "354 go ahead", "250 ok 1736067787 qp 4242", "221 mx.example.org")
+	if out != want {
+		t.Fatalf("got %.300q", out)
+	}
+	m := q.committed()
+	if len(m) != 1 || !strings.Contains(m[0].data.String(), "(HELO "+helo+")") {
+		t.Fatal("100 KB HELO not whole in the Received line")
+	}
+	cfg = testConfig(&fakeQueue{})
+	cfg.MaxLine = 40000
+	at := "NOOP " + strings.Repeat("x", 40000-5)
+	out, _ = run(cfg, at+"\r\n"+at+"x\r\n"+at+"\n"+"QUIT\r\n")
+	if out != greet+lines("250 ok", "500 line too long (#5.5.2)", "250 ok", "221 mx.example.org") {
+		t.Fatalf("cap boundary across buffers: %q", out)
+	}
+}
+
 func TestReceivedLineVariants(t *testing.T) {
 	cases := []struct {
 		ri   ReceivedInfo

@@ -161,8 +161,10 @@ func TestEndlessCommandLineIsCappedAndSessionGoesOn(t *testing.T) {
 		t.Fatalf("exit %d: %q", code, out)
 	}
 	t.Logf("peak RSS %d KiB", rss)
-	if rss > 8192 {
-		t.Fatalf("peak RSS %d KiB > 8 MiB for a capped line", rss)
+	// About the runtime's own 2.5 MiB plus the 1 MiB cap's worth of
+	// chunks; growing one slice instead cost 7 MiB here.
+	if rss > 5120 {
+		t.Fatalf("peak RSS %d KiB > 5 MiB for a capped line", rss)
 	}
 }
 
