@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"syscall"
 
 	"tinymx/lib/cdb"
 )
@@ -98,14 +99,14 @@ func (l *LazyCDB) Close() {
 // checkReadable opens and closes path: stock opens its cdb at start-up and
 // refuses to run (421) when that fails for any reason but ENOENT.
 func checkReadable(path string) error {
-	f, err := os.Open(path)
+	fd, err := openRead(path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil
 		}
 		return err
 	}
-	return f.Close()
+	return syscall.Close(fd)
 }
 
 // Rcpthosts decides which recipient domains qmail-smtpd accepts:
