@@ -149,10 +149,14 @@ for r in range(5):
             open(s + "/run", "w").write("#!/bin/sh\nexec sleep 100000\n")
             os.chmod(s + "/run", 0o755)
         env = dict(os.environ, PATH=bindir + ":/usr/bin:/bin")
-        p = start([B + "/svscan", d], "tree")
+        p = start([B + "/svscan", d], "tree", env)
         wait(lambda: all(pid_of(f"{d}/s{i}") for i in range(N)), 30)
         time.sleep(1.5)  # past the start throttle: idle
-        procs = [p.pid] + tree(p.pid)
+        kids = tree(p.pid)
+        for x in kids:  # the tree must run the supervise it is measuring
+            if os.readlink(f"/proc/{x}/exe") != os.path.realpath(B + "/supervise"):
+                raise SystemExit(f"bench/supervise.sh: {tag} tree runs {os.readlink(f'/proc/{x}/exe')}")
+        procs = [p.pid] + kids
         rss[tag].append(sum(field(f"/proc/{x}/status", "VmRSS:") for x in procs))
         pss[tag].append(sum(field(f"/proc/{x}/smaps_rollup", "Pss:") for x in procs))
         stop(p, "tree")
