@@ -279,7 +279,15 @@ func TestUsageAndErrorsMatchC(t *testing.T) {
 	syscall.Mkfifo(filepath.Join(notRunning, "supervise/control"), 0600)
 	syscall.Mkfifo(filepath.Join(notRunning, "supervise/ok"), 0600)
 	os.WriteFile(filepath.Join(dir, "file"), nil, 0644)
+	okDir := filepath.Join(dir, "okdir") // supervise/ok and control are directories
+	os.MkdirAll(filepath.Join(okDir, "supervise/ok"), 0755)
+	os.MkdirAll(filepath.Join(okDir, "supervise/control"), 0755)
+	supFile := filepath.Join(dir, "supfile") // supervise is a file
+	os.Mkdir(supFile, 0755)
+	os.WriteFile(filepath.Join(supFile, "supervise"), nil, 0644)
 	cases := [][]string{
+		{"svok", okDir}, {"svok", supFile}, {"svok", notRunning, "extra"}, {"svc", "-u", okDir, supFile},
+		{"svstat", okDir, supFile}, {"supervise", supFile}, {"supervise", okDir},
 		{"svc"}, {"svc", "-z", "x"}, {"svc", "-u"}, {"svc", "-u", "/nonexistent"}, {"svc", "-u", dir + "/empty"},
 		{"svc", "-h", notRunning}, {"svc", notRunning}, {"svc", "-u", dir + "/file"}, {"svc", "--", "-u"},
 		{"svstat"}, {"svstat", "/nonexistent", dir + "/empty", notRunning, dir + "/file"},
