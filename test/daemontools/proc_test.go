@@ -173,3 +173,20 @@ func TestFghackWaitsForDaemonsAndPassesTheExitCode(t *testing.T) {
 		}
 	}
 }
+
+// Started with SIGCHLD ignored the C fghack loses its child's status
+// (wait failed: no child processes, 111); ours waits and passes it on.
+func TestFghackStartedWithSigchldIgnoredStillPassesTheExitCode(t *testing.T) {
+	// bash, not dash: dash does not really ignore CHLD for a trap ''.
+	ignoring := func(bin string) *exec.Cmd {
+		return exec.Command("/bin/bash", "-c", `trap '' CHLD; exec "$0" sh -c 'exit 7'`, bin)
+	}
+	_, stderr, code := harness.Run(t, 10*time.Second, ignoring(harness.NeedPeer(t, "/usr/bin/fghack")))
+	if code != 111 || string(stderr) != "fghack: fatal: wait failed: no child processes\n" {
+		t.Errorf("C fghack: exit %d stderr %q: CHLD not ignored?", code, stderr)
+	}
+	_, stderr, code = harness.Run(t, 10*time.Second, ignoring(harness.Bin(t, "fghack")))
+	if code != 7 || len(stderr) != 0 {
+		t.Errorf("exit %d stderr %q, want 7 and nothing", code, stderr)
+	}
+}
