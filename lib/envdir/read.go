@@ -2,6 +2,7 @@ package envdir
 
 import (
 	"bytes"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -53,21 +54,36 @@ func ReadDir(dir string, e *Edits) error {
 			}
 			return &DirError{"unable to read " + dir + "/" + name, err}
 		}
-		switch {
-		case !ok:
-			// The file vanished between readdir and open (or is a
-			// dangling link). The original then reuses the previous
-			// file's value, an accident; we skip the entry.
-		case val == nil:
-			e.Unset(name)
-		default:
-			e.Set(name, string(val))
+		// A file that vanished between readdir and open (or a dangling
+		// link) is skipped; the original reuses the previous file's
+		// value for it, an accident.
+		if ok {
+			queue(e, name, val)
 		}
 	}
 	if err := unix.Fchdir(orig); err != nil {
 		return &DirError{"unable to switch to starting directory", err}
 	}
 	return nil
+}
+
+// queue adds the edit for file name with value val (nil: an empty file).
+// The original queues the string "NAME=value", or "NAME" to remove, and
+// takes the name to be everything before its first "=": a file named
+// "A=B" holding x removes the first A and adds A=B=x, and an empty file
+// named "A=B" removes the first A and adds A=B.
+func queue(e *Edits, name string, val []byte) {
+	k := strings.IndexByte(name, '=')
+	switch {
+	case k >= 0 && val == nil:
+		e.Set(name[:k], name[k+1:])
+	case k >= 0:
+		e.Set(name[:k], name[k+1:]+"="+string(val))
+	case val == nil:
+		e.Unset(name)
+	default:
+		e.Set(name, string(val))
+	}
 }
 
 // readNames lists "." in the order the kernel returns the entries.

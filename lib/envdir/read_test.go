@@ -113,3 +113,31 @@ func FuzzValue(f *testing.F) {
 		}
 	})
 }
+
+// The original splits "NAME=value" at the first "=", so a file name holding
+// "=" edits the variable named by what comes before it.
+func TestReadDirFileNamesWithEqualsEditTheVariableBeforeIt(t *testing.T) {
+	dir := t.TempDir()
+	for n, c := range map[string]string{"A=B": "x\n", "D=E": "", "=F": "y"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte(c), 0644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var e Edits
+	if err := ReadDir(dir, &e); err != nil {
+		t.Fatal(err)
+	}
+	env := e.Apply([]string{"A=1", "A=2", "D=3", "D=4", "Z=9"})
+	got := map[string]bool{}
+	for _, kv := range env {
+		got[kv] = true
+	}
+	for _, kv := range []string{"A=2", "A=B=x", "D=4", "D=E", "=F=y", "Z=9"} {
+		if !got[kv] {
+			t.Errorf("missing %q in %q", kv, env)
+		}
+	}
+	if len(env) != 6 {
+		t.Errorf("env %q has %d entries, want 6", env, len(env))
+	}
+}

@@ -25,6 +25,9 @@ var envdirFiles = map[string]string{
 	"J":    "x \x00",
 	"PATH": "/usr/bin:/bin",
 	"K":    strings.Repeat("long", 5000) + "\nnext",
+	// the name is what comes before the first "=" (see the env below)
+	"B=x": "bx\n",
+	"Y=y": "",
 }
 
 func TestEnvdirSetsAndRemovesVariablesInTheOriginalOrder(t *testing.T) {
