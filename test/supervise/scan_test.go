@@ -217,3 +217,60 @@ func TestSvscanWithoutSuperviseInPathWarnsLikeC(t *testing.T) {
 		}
 	}
 }
+
+// pipesOf counts the pipe descriptors a process holds.
+func pipesOf(pid int) int {
+	n := 0
+	ents, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
+	for _, e := range ents {
+		if l, _ := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + e.Name()); strings.HasPrefix(l, "pipe:") {
+			n++
+		}
+	}
+	return n
+}
+
+// TestSvscanStartsNewServiceAndForgetsVanishedOneWithItsPipe, both
+// svscans: a service with a logger added after start is picked up at a
+// later scan (two pipe ends held); moved out of the directory it keeps its
+// supervise and the pipe; once both of its supervise have exited (svc -dx)
+// the next scan drops the entry and closes the pipe.
+func TestSvscanStartsNewServiceAndForgetsVanishedOneWithItsPipe(t *testing.T) {
+	t.Parallel()
+	for name, pair := range map[string][2]string{"go": {ours(t, "svscan"), ours(t, "supervise")}, "c": {theirs(t, "svscan"), theirs(t, "supervise")}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			first := service(t, dir, "first", "exec sleep 1000")
+			sc := startSvscan(t, pair[0], dir, binDir(t, pair[1]))
+			waitOK(t, first)                // the first scan is done
+			base := pipesOf(sc.Process.Pid) // svscan's own, if any (its stderr)
+			late := filepath.Join(t.TempDir(), "late")
+			service(t, filepath.Dir(late), "late", "exec sleep 1000")
+			service(t, filepath.Dir(late), "late/log", "exec sleep 1001")
+			if err := os.Rename(late, filepath.Join(dir, "late")); err != nil {
+				t.Fatal(err)
+			}
+			late = filepath.Join(dir, "late")
+			waitPid(t, late, 0, 8*time.Second)
+			waitPid(t, filepath.Join(late, "log"), 0, 5*time.Second)
+			if n := pipesOf(sc.Process.Pid) - base; n != 2 {
+				t.Fatalf("svscan holds %d pipe ends for late, want 2", n)
+			}
+			moved := filepath.Join(t.TempDir(), "late")
+			if err := os.Rename(late, moved); err != nil {
+				t.Fatal(err)
+			}
+			if o, e, c := run(t, ours(t, "svc"), "-dx", moved, filepath.Join(moved, "log")); o != "" || e != "" || c != 0 {
+				t.Fatalf("svc -dx: %q %q %d", o, e, c)
+			}
+			harness.WaitFor(t, 5*time.Second, "both supervise to exit", func() bool {
+				return !okOpen(moved) && !okOpen(filepath.Join(moved, "log"))
+			})
+			harness.WaitFor(t, 8*time.Second, "the next scan to close the pipe", func() bool { return pipesOf(sc.Process.Pid) == base })
+			if e := stderrOf(sc); e != "" {
+				t.Fatalf("svscan wrote %q", e)
+			}
+		})
+	}
+}
