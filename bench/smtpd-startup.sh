@@ -11,6 +11,11 @@
 #   huge   ./bin/qmail-smtpd, 1,000,000 keys in morercpthosts.cdb and in
 #          badmailfrom.cdb (the plain lists too, older than the cdbs)
 # Rounds are interleaved; medians of $ROUNDS (at least 5).
+# The whole script is one { ... } block, read in full before it runs:
+# bash otherwise reads a script as it goes, and an edit or a git
+# checkout of this file during a run (it takes minutes) made it run
+# fragments of lines ("line 130: $2: unbound variable").
+{
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-7}
@@ -77,3 +82,5 @@ x() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", a / b }'; }
 d() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a - b }'; }
 echo "per run, wall ms (median): floor $FW; qmail-smtpd $EW = $(x "$EW" "$FW")x floor; with $KEYS keys $HW: growth $(d "$HW" "$EW") ms (target <= 2)"
 echo "per run, CPU ms (median): floor $FC; qmail-smtpd $EC = $(x "$EC" "$FC")x floor; with $KEYS keys $HC: growth $(d "$HC" "$EC") ms"
+exit
+}

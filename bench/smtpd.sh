@@ -10,6 +10,11 @@
 #         greeting and exits (the cost of starting a Go process per connection)
 # Load: Postfix's smtp-source, 8 sessions, 1 KiB messages; bench/smtpload
 # for the floor, latency, RSS, and checking every message in the Maildir.
+# The whole script is one { ... } block, read in full before it runs:
+# bash otherwise reads a script as it goes, and an edit or a git
+# checkout of this file during a run (it takes minutes) made it run
+# fragments of lines ("line 130: $2: unbound variable").
+{
 set -eu
 cd "$(dirname "$0")/.."
 ROUNDS=${ROUNDS:-5}
@@ -204,3 +209,5 @@ echo "  informative: a static Go program answering the same dialogue, storing no
 echo "greeting-only connection rate: ours $G_OURS conn/s = $(ratio g-ours floor)x floor"
 echo "connect-to-greeting latency (sequential, median ms): floor $L_FLOOR; ours $L_OURS; ours with $KEYS keys in morercpthosts.cdb and badmailfrom.cdb $L_HUGE: growth $(growth l-huge l-ours) ms (target <= 2)"
 echo "qmail-smtpd VmHWM: $RSS_OURS kB after 500 messages in one session (built-in store), $RSS_MQ kB with maildir-queue"
+exit
+}
