@@ -215,12 +215,16 @@ func (s *state) loop() {
 			return
 		}
 		if s.retry {
+			// As the C program after reaping its failed child: restart
+			// if wanted, then read one command, so that svc -d or -x
+			// still gets through a run that never starts.
 			s.retry = false
 			s.pidChange()
 			s.announce()
 			if s.want && s.wantUp && s.pid == 0 {
 				s.start()
 			}
+			s.command()
 			continue
 		}
 		fds[0] = unix.PollFd{Fd: int32(s.ctl), Events: unix.POLLIN}

@@ -94,3 +94,26 @@ func okBlocked(s string) bool {
 	n, err := unix.IoctlGetInt(fd, unix.TIOCINQ) // FIONREAD on Linux
 	return err != nil || n > 0
 }
+
+// TestSvcDStopsTheRetriesOfARunThatNeverStarts, both supervise programs:
+// with ./run missing, supervise still reads one command per attempt, so
+// svc -d ends the retries (want down, no more warnings) and svc -x then
+// makes it exit.
+func TestSvcDStopsTheRetriesOfARunThatNeverStarts(t *testing.T) {
+	t.Parallel()
+	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+		s := service(t, t.TempDir(), "s", "")
+		sup := startSupervise(t, prog, s)
+		warnings := func() int { return strings.Count(stderrOf(sup), "\n") }
+		harness.WaitFor(t, 5*time.Second, "a failed start", func() bool { return warnings() >= 1 })
+		run(t, ours(t, "svc"), "-d", s)
+		harness.WaitFor(t, 5*time.Second, "want down", func() bool { b := status(t, s); return b[17] == 'd' && statusPid(t, s) == 0 })
+		// one attempt may have been under way when -d was read
+		n := warnings()
+		run(t, ours(t, "svc"), "-x", s)
+		harness.WaitFor(t, 5*time.Second, prog+" to exit after svc -x", func() bool { return harness.Done(sup) })
+		if w := warnings(); w > n+1 {
+			t.Fatalf("%s: %d more failed starts after svc -d: %q", prog, w-n, stderrOf(sup))
+		}
+	}
+}
