@@ -222,3 +222,29 @@ func TestReadOnlySuperviseDirKeepsTheOldStatusAndWarns(t *testing.T) {
 		mount(t, "-o", "remount,ro,bind", d)
 	}, "supervise: warning: unable to open DIR/s/supervise/status.new: read-only file system\n")
 }
+
+// TestUnreadableCurrentDirectoryIsFatalLikeC: svc and svstat open "." to
+// come back to it between services; as nobody in an execute-only
+// directory that fails: the C message, exit 111, for both programs.
+func TestUnreadableCurrentDirectoryIsFatalLikeC(t *testing.T) {
+	t.Parallel()
+	harness.NeedRoot(t)
+	setuidgid := theirs(t, "setuidgid")
+	dir := t.TempDir()
+	os.Chmod(dir, 0755)
+	cwd := filepath.Join(dir, "x")
+	os.Mkdir(cwd, 0311)
+	for _, args := range [][]string{{"svc", "-u", "s"}, {"svstat", "s"}} {
+		var got [2]string
+		for i, prog := range []string{theirs(t, args[0]), ours(t, args[0])} {
+			cmd := exec.Command(setuidgid, append([]string{"nobody", prog}, args[1:]...)...)
+			cmd.Dir = cwd
+			o, e, c := harness.Run(t, 5*time.Second, cmd)
+			got[i] = string(o) + "|" + string(e) + "|" + strconv.Itoa(c)
+		}
+		want := "|" + args[0] + ": fatal: unable to open current directory: access denied\n|111"
+		if got[0] != want || got[1] != want {
+			t.Errorf("%v: C %q, Go %q", args, got[0], got[1])
+		}
+	}
+}
