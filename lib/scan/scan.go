@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -186,9 +187,10 @@ func (s *Scanner) start(name string) {
 // spawn starts supervise with files as fds 0, 1, 2, in dir when not
 // empty, and returns its pid, or 0 after printing the original's warning.
 func spawn(env []string, what, dir string, argv []string, files []uintptr) int {
-	path, err := envdir.Lookup(argv[0], env)
-	if err == nil && dir != "" && path[0] != '/' {
-		// A relative PATH entry names a place relative to our directory.
+	path, err := envdir.Lookup(argv[0], lookupEnv(env, dir))
+	if err == nil && path[0] != '/' {
+		// the child changes to dir before the exec: name the file found
+		// from here absolutely
 		if wd, werr := os.Getwd(); werr == nil {
 			path = wd + "/" + path
 		}
@@ -214,4 +216,24 @@ func spawn(env []string, what, dir string, argv []string, files []uintptr) int {
 
 func isDir(name string) bool {
 	return unix.Access(name+"/.", unix.X_OK) == nil
+}
+
+// lookupEnv is env for the PATH search of a supervise started in dir: the
+// C svscan changes to dir first, so a relative PATH entry (an empty one is
+// ".") is taken from inside dir, not from the scanned directory.
+func lookupEnv(env []string, dir string) []string {
+	path, ok := envdir.Getenv(env, "PATH")
+	if dir == "" || !ok {
+		return env
+	}
+	entries := strings.Split(path, ":")
+	for i, e := range entries {
+		if e == "" {
+			e = "."
+		}
+		if e[0] != '/' {
+			entries[i] = dir + "/" + e
+		}
+	}
+	return []string{"PATH=" + strings.Join(entries, ":")}
 }

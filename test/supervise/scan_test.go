@@ -274,3 +274,38 @@ func TestSvscanStartsNewServiceAndForgetsVanishedOneWithItsPipe(t *testing.T) {
 		})
 	}
 }
+
+// TestSvscanTakesRelativePathEntriesFromInsideTheServiceForItsLogger, both
+// svscans: supervise log is started after changing into the service, so
+// PATH=.bin finds .bin/supervise of the scanned directory for the service
+// but S/.bin/supervise for its logger; missing there: the same warning at
+// every scan; once it exists, the logger starts.
+func TestSvscanTakesRelativePathEntriesFromInsideTheServiceForItsLogger(t *testing.T) {
+	t.Parallel()
+	for name, pair := range map[string][2]string{"go": {ours(t, "svscan"), ours(t, "supervise")}, "c": {theirs(t, "svscan"), theirs(t, "supervise")}} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			os.Mkdir(filepath.Join(dir, ".bin"), 0755)
+			os.Symlink(pair[1], filepath.Join(dir, ".bin/supervise"))
+			a := service(t, dir, "a", "exec /bin/sleep 1000")
+			service(t, dir, "a/log", "exec /bin/sleep 1001")
+			cmd := exec.Command(pair[0], dir)
+			cmd.Env = []string{"PATH=.bin"}
+			cmd.Stderr = &lockedBuffer{}
+			sc := harness.Start(t, cmd)
+			want := "svscan: warning: unable to start supervise a/log: file does not exist\n"
+			waitOK(t, a)
+			harness.WaitFor(t, 8*time.Second, "the logger's warning", func() bool { return strings.Contains(stderrOf(sc), want) })
+			if okOpen(filepath.Join(a, "log")) {
+				t.Fatal("a/log supervised although a/.bin/supervise does not exist")
+			}
+			os.Mkdir(filepath.Join(a, ".bin"), 0755)
+			os.Symlink(pair[1], filepath.Join(a, ".bin/supervise"))
+			harness.WaitFor(t, 8*time.Second, "a/log supervised at the next scan", func() bool { return okOpen(filepath.Join(a, "log")) })
+			if e := strings.ReplaceAll(stderrOf(sc), want, ""); e != "" {
+				t.Fatalf("unexpected stderr %q", e)
+			}
+		})
+	}
+}
