@@ -1,7 +1,9 @@
 package smtpd
 
 import (
+	"bufio"
 	"bytes"
+	"io"
 	"strings"
 	"testing"
 )
@@ -60,6 +62,63 @@ func FuzzParseAddr(f *testing.F) {
 		}
 		if at, _, ok := localIPDomain(addr); ok && (at == 0 || addr[at-1] != '@' || addr[len(addr)-1] != ']') {
 			t.Fatalf("bad literal position in %q", addr)
+		}
+	})
+}
+
+// FuzzReadLine checks the command-line reader against a plain split on LF
+// with a read buffer of 16 bytes, so that lines span many buffer fills:
+// each line loses its LF and one CR before it, a line over MaxLine is
+// reported too long (the cap leaves room for that CR), and the bytes of
+// every other line come back unchanged.
+func FuzzReadLine(f *testing.F) {
+	f.Add([]byte("NOOP\r\nx\n\r\n"), uint8(10))
+	f.Add([]byte("0123456789abcdef0123456789\r\nshort\r\n0123456789abcdef0\r\r\n"), uint8(17))
+	f.Add([]byte(strings.Repeat("y", 100)+"\n"+strings.Repeat("z", 40)+"\r\n"), uint8(40))
+	f.Fuzz(func(t *testing.T, in []byte, max uint8) {
+		m := int(max) + 1
+		s := &session{cfg: &Config{MaxLine: m}, r: bytes.NewReader(in)}
+		s.bw = bufio.NewWriter(io.Discard)
+		s.br = bufio.NewReaderSize(connReader{s}, 16)
+		var got []string
+		func() {
+			defer func() {
+				if e := recover(); e != nil {
+					if _, ok := e.(exitCode); !ok {
+						panic(e)
+					}
+				}
+			}()
+			for {
+				line, tooLong := s.readLine()
+				if tooLong {
+					got = append(got, "TOOLONG")
+				} else {
+					got = append(got, "="+string(line))
+				}
+			}
+		}()
+		var want []string
+		rest := in
+		for {
+			i := bytes.IndexByte(rest, '\n')
+			if i < 0 {
+				break
+			}
+			raw := rest[:i]
+			rest = rest[i+1:]
+			l := raw
+			if n := len(l); n > 0 && l[n-1] == '\r' {
+				l = l[:n-1]
+			}
+			if len(raw) > m+1 || len(l) > m {
+				want = append(want, "TOOLONG")
+			} else {
+				want = append(want, "="+string(l))
+			}
+		}
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("max %d: got %q, want %q", m, got, want)
 		}
 	})
 }
