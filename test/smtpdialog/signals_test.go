@@ -69,3 +69,18 @@ func TestWriteToVanishedClientExitsOneNotKilledBySigpipe(t *testing.T) {
 		t.Fatalf("want exit 1, got %v", cmd.ProcessState)
 	}
 }
+
+// Arguments are ignored, as stock (spec §1.1): options included.
+func TestArgumentsAreIgnored(t *testing.T) {
+	bin := harness.Bin(t, "qmail-smtpd")
+	_, env := home(t)
+	cmd := exec.Command(bin, "-x", "--help", "/nonexistent")
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	cmd.Stdin = strings.NewReader("NOOP\r\nQUIT\r\n")
+	stdout, stderr, code := harness.Run(t, 20*time.Second, cmd)
+	if string(stdout) != "220 mx.example.org ESMTP\r\n250 ok\r\n221 mx.example.org\r\n" || len(stderr) != 0 || code != 0 {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+}
