@@ -348,3 +348,29 @@ func TestMissingAndNonExecutableRunWarnEverySecondLikeC(t *testing.T) {
 		}
 	}
 }
+
+// TestSvstatSaysOneSecondsLikeC: no singular, and the count itself equal to
+// the C svstat's (retried should the second tick between the two runs).
+func TestSvstatSaysOneSecondsLikeC(t *testing.T) {
+	t.Parallel()
+	s := filepath.Join(t.TempDir(), "s")
+	os.MkdirAll(filepath.Join(s, "supervise"), 0755)
+	ok := filepath.Join(s, "supervise/ok")
+	syscall.Mkfifo(ok, 0600)
+	f, err := os.OpenFile(ok, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	os.WriteFile(filepath.Join(s, "down"), nil, 0644)
+	var c, g string
+	for try := 0; try < 5; try++ {
+		os.WriteFile(filepath.Join(s, "supervise/status"), record(time.Now().Unix()-1, 0, 0, 'd'), 0644)
+		c, _, _ = run(t, theirs(t, "svstat"), s)
+		g, _, _ = run(t, ours(t, "svstat"), s)
+		if c == s+": down 1 seconds\n" && g == c {
+			return
+		}
+	}
+	t.Fatalf("C %q, Go %q, want %q", c, g, s+": down 1 seconds\n")
+}
