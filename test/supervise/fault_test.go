@@ -108,10 +108,20 @@ func TestKilledSuperviseIsReplacedAndTheTreeSettles(t *testing.T) {
 		}
 		syscall.Kill(sup, syscall.SIGKILL)
 		killed := time.Now()
-		second := waitPid(t, s, orphan, 8*time.Second)
+		// svscan's part ends when it has forked the new supervise: time
+		// that, not the new supervise's start-up on a loaded machine
+		harness.WaitFor(t, 8*time.Second, "a new supervise s", func() bool {
+			for pid, args := range children(sc.Process.Pid) {
+				if pid != sup && strings.HasSuffix(args, "supervise s") {
+					return true
+				}
+			}
+			return false
+		})
 		if el := time.Since(killed); el > 6*time.Second {
 			t.Errorf("%s: new supervise took %v", impl.svscan, el)
 		}
+		second := waitPid(t, s, orphan, 8*time.Second)
 		if !alive(orphan) {
 			t.Fatalf("%s: the orphaned run %d died; daemontools leaves it running", impl.svscan, orphan)
 		}
