@@ -8,5 +8,6 @@ import (
 )
 
 func main() {
-	os.Exit(crlf.Filter(os.Stdin, os.Stdout, crlf.AddCR{}, false))
+	in, out := crlf.Stdio()
+	os.Exit(crlf.Filter(in, out, crlf.AddCR{}, false))
 }

@@ -8,6 +8,7 @@ import (
 )
 
 func main() {
+	in, out := crlf.Stdio()
 	// The original does not check its last flush at EOF.
-	os.Exit(crlf.Filter(os.Stdin, os.Stdout, &crlf.DelCR{}, true))
+	os.Exit(crlf.Filter(in, out, &crlf.DelCR{}, true))
 }

@@ -39,6 +39,29 @@ func TestFiltersIgnoreTheirArguments(t *testing.T) {
 	}
 }
 
+// A closed descriptor makes the C filter's read or write fail (exit 111);
+// the Go runtime would put /dev/null there and exit 0.
+func TestFiltersExit111WithStdinOrStdoutClosedAsC(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"addcr", "delcr"} {
+		for _, c := range []struct{ in, redir string }{
+			{"x\n", ">&-"}, {"x", ">&-"}, {"", ">&-"}, {"\r", ">&-"},
+			{"", "<&- >/dev/null"}, {"", "<&- >&-"},
+		} {
+			codes := []int{}
+			for _, p := range []string{harness.NeedPeer(t, "/usr/bin/"+tool), harness.Bin(t, tool)} {
+				cmd := exec.Command("/bin/sh", "-c", `exec "$0" `+c.redir, p)
+				cmd.Stdin = bytes.NewReader([]byte(c.in))
+				_, _, code := harness.Run(t, 10*time.Second, cmd)
+				codes = append(codes, code)
+			}
+			if codes[0] != codes[1] {
+				t.Errorf("%s %q %s: C exits %d, Go %d", tool, c.in, c.redir, codes[0], codes[1])
+			}
+		}
+	}
+}
+
 func TestFixcrioMatchesCInBothDirections(t *testing.T) {
 	t.Parallel()
 	for name, in := range filterInputs {
