@@ -36,7 +36,7 @@ func TestReadproctitleRollsTheTitleLikeC(t *testing.T) {
 		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 		w.Write([]byte(input))
 		var title string
-		harness.WaitFor(t, 5*time.Second, "the title to show the input", func() bool {
+		harness.WaitFor(t, 10*time.Second, "the title to show the input", func() bool {
 			title = cmdline(cmd.Process.Pid)
 			return strings.HasSuffix(title, "abc\n\x00")
 		})
@@ -47,7 +47,7 @@ func TestReadproctitleRollsTheTitleLikeC(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s at end of input: %v", prog, err)
 			}
-		case <-time.After(5 * time.Second):
+		case <-time.After(10 * time.Second):
 			t.Fatalf("%s did not exit at end of input", prog)
 		}
 	}
@@ -66,16 +66,16 @@ func TestSvscanbootStopsOldSuperviseAndShowsErrorsInTitle(t *testing.T) {
 	old := service(t, dir, "old", "exec sleep 1000")
 	service(t, dir, "norun", "")
 	prev := startSupervise(t, ours(t, "supervise"), old)
-	prevRun := waitPid(t, old, 0, 5*time.Second)
+	prevRun := waitPid(t, old, 0, 10*time.Second)
 
 	boot := exec.Command(ours(t, "svscanboot"), dir)
 	harness.Start(t, boot)
-	harness.WaitFor(t, 5*time.Second, "the old supervise to exit", func() bool { return harness.Done(prev) })
+	harness.WaitFor(t, 10*time.Second, "the old supervise to exit", func() bool { return harness.Done(prev) })
 	if alive(prevRun) {
 		t.Fatal("svc -dx left the old run running")
 	}
 	var title string
-	harness.WaitFor(t, 10*time.Second, "the missing run's error in the title", func() bool {
+	harness.WaitFor(t, 20*time.Second, "the missing run's error in the title", func() bool {
 		for pid, args := range children(boot.Process.Pid) {
 			if strings.HasPrefix(args, "readproctitle service errors: ...") {
 				title = cmdline(pid)
@@ -87,5 +87,5 @@ func TestSvscanbootStopsOldSuperviseAndShowsErrorsInTitle(t *testing.T) {
 		t.Fatalf("title %q", title)
 	}
 	// svscan has restarted the old service
-	waitPid(t, old, prevRun, 10*time.Second)
+	waitPid(t, old, prevRun, 20*time.Second)
 }

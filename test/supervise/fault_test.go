@@ -19,17 +19,17 @@ func TestKilledServiceIsRestartedAfterTheThrottle(t *testing.T) {
 	for _, prog := range []string{ours(t, "supervise"), theirs(t, "supervise")} {
 		s := service(t, t.TempDir(), "s", "exec sleep 1000")
 		startSupervise(t, prog, s)
-		pid := waitPid(t, s, 0, 5*time.Second)
+		pid := waitPid(t, s, 0, 10*time.Second)
 		started := time.Now()
 		syscall.Kill(pid, syscall.SIGKILL)
-		pid2 := waitPid(t, s, pid, 5*time.Second)
+		pid2 := waitPid(t, s, pid, 10*time.Second)
 		if alive(pid) {
 			t.Fatalf("%s: old run %d still alive", prog, pid)
 		}
 		// the restart is immediate (the throttle is counted from the last
 		// start, long past); two kills in a row must wait it out
 		syscall.Kill(pid2, syscall.SIGKILL)
-		waitPid(t, s, pid2, 5*time.Second)
+		waitPid(t, s, pid2, 10*time.Second)
 		if el := time.Since(started); el < time.Second {
 			t.Fatalf("%s: two restarts within %v", prog, el)
 		}
@@ -53,7 +53,7 @@ func TestRunThatExitsAtOnceRestartsAtMostOncePerSecondWithoutSpinning(t *testing
 	sup := startSupervise(t, ours(t, "supervise"), s)
 	starts := filepath.Join(s, "starts")
 	var times []float64
-	harness.WaitFor(t, 8*time.Second, "four starts", func() bool {
+	harness.WaitFor(t, 16*time.Second, "four starts", func() bool {
 		// each start's fork time, from /proc/PID/stat (clock ticks since
 		// boot): unlike a clock read by the script, it does not move with
 		// how long a loaded machine takes to start the shell
@@ -99,7 +99,7 @@ func TestKilledSuperviseIsReplacedAndTheTreeSettles(t *testing.T) {
 		s := service(t, dir, "s", "exec sleep 1000")
 		sc := startSvscan(t, impl.svscan, dir, binDir(t, impl.supervise))
 		waitOK(t, s)
-		orphan := waitPid(t, s, 0, 5*time.Second)
+		orphan := waitPid(t, s, 0, 10*time.Second)
 		var sup int
 		for pid, args := range children(sc.Process.Pid) {
 			if strings.HasSuffix(args, "supervise s") {
@@ -110,7 +110,7 @@ func TestKilledSuperviseIsReplacedAndTheTreeSettles(t *testing.T) {
 		killed := time.Now()
 		// svscan's part ends when it has forked the new supervise: time
 		// that, not the new supervise's start-up on a loaded machine
-		harness.WaitFor(t, 8*time.Second, "a new supervise s", func() bool {
+		harness.WaitFor(t, 16*time.Second, "a new supervise s", func() bool {
 			for pid, args := range children(sc.Process.Pid) {
 				if pid != sup && strings.HasSuffix(args, "supervise s") {
 					return true
@@ -121,18 +121,18 @@ func TestKilledSuperviseIsReplacedAndTheTreeSettles(t *testing.T) {
 		if el := time.Since(killed); el > 6*time.Second {
 			t.Errorf("%s: new supervise took %v", impl.svscan, el)
 		}
-		second := waitPid(t, s, orphan, 8*time.Second)
+		second := waitPid(t, s, orphan, 16*time.Second)
 		if !alive(orphan) {
 			t.Fatalf("%s: the orphaned run %d died; daemontools leaves it running", impl.svscan, orphan)
 		}
 		syscall.Kill(orphan, syscall.SIGTERM)
-		harness.WaitFor(t, 5*time.Second, "the orphan's exit", func() bool { return !alive(orphan) })
+		harness.WaitFor(t, 10*time.Second, "the orphan's exit", func() bool { return !alive(orphan) })
 		if statusPid(t, s) != second || !alive(second) {
 			t.Fatalf("%s: after the orphan's exit status names %d, want %d", impl.svscan, statusPid(t, s), second)
 		}
 		// and the new supervise is in charge: svc -t restarts its run
 		run(t, ours(t, "svc"), "-t", s)
-		waitPid(t, s, second, 5*time.Second)
+		waitPid(t, s, second, 10*time.Second)
 	}
 }
 
@@ -162,7 +162,7 @@ func TestUnwritableSuperviseDirIsAClearFatalError(t *testing.T) {
 		os.Mkdir(filepath.Join(s, "supervise"), 0700)
 		cmd := exec.Command(setuidgid, "nobody", prog, "s")
 		cmd.Dir = dir
-		_, e, c := harness.Run(t, 5*time.Second, cmd)
+		_, e, c := harness.Run(t, 10*time.Second, cmd)
 		got = append(got, string(e)+" exit "+strconv.Itoa(c))
 		if _, err := os.Stat(filepath.Join(s, "supervise/status")); err == nil {
 			t.Errorf("%s wrote a status", prog)
@@ -183,17 +183,17 @@ func statusWriteFault(t *testing.T, breakIt func(s string), wantWarn string) {
 		umountAtCleanup(t, dir)
 		s := service(t, dir, "s", "exec sleep 1000")
 		sup := startSupervise(t, prog, s)
-		pid := waitPid(t, s, 0, 5*time.Second)
+		pid := waitPid(t, s, 0, 10*time.Second)
 		before := status(t, s)
 		breakIt(s)
 		run(t, ours(t, "svc"), "-d", s)
-		harness.WaitFor(t, 5*time.Second, "run to stop", func() bool { return !alive(pid) })
-		harness.WaitFor(t, 5*time.Second, "a warning", func() bool { return strings.Count(stderrOf(sup), "\n") >= 2 })
+		harness.WaitFor(t, 10*time.Second, "run to stop", func() bool { return !alive(pid) })
+		harness.WaitFor(t, 10*time.Second, "a warning", func() bool { return strings.Count(stderrOf(sup), "\n") >= 2 })
 		if after := status(t, s); !bytes.Equal(after, before) {
 			t.Fatalf("%s: status changed although writes fail: % x -> % x", prog, before, after)
 		}
 		run(t, ours(t, "svc"), "-u", s)
-		harness.WaitFor(t, 5*time.Second, "a new run", func() bool {
+		harness.WaitFor(t, 10*time.Second, "a new run", func() bool {
 			for pid2, args := range children(sup.Process.Pid) {
 				if strings.Contains(args, "sleep 1000") && pid2 != pid {
 					return true
@@ -249,7 +249,7 @@ func TestUnreadableCurrentDirectoryIsFatalLikeC(t *testing.T) {
 		for i, prog := range []string{theirs(t, args[0]), ours(t, args[0])} {
 			cmd := exec.Command(setuidgid, append([]string{"nobody", prog}, args[1:]...)...)
 			cmd.Dir = cwd
-			o, e, c := harness.Run(t, 5*time.Second, cmd)
+			o, e, c := harness.Run(t, 10*time.Second, cmd)
 			got[i] = string(o) + "|" + string(e) + "|" + strconv.Itoa(c)
 		}
 		want := "|" + args[0] + ": fatal: unable to open current directory: access denied\n|111"

@@ -40,7 +40,7 @@ func TestIdleTreeOfTenServicesIsIdleAndSmall(t *testing.T) {
 	}
 	sc := startSvscan(t, ours(t, "svscan"), dir, binDir(t, ours(t, "supervise")))
 	var sups []int
-	harness.WaitFor(t, 10*time.Second, "15 supervise processes with their services up", func() bool {
+	harness.WaitFor(t, 20*time.Second, "15 supervise processes with their services up", func() bool {
 		sups = sups[:0]
 		for pid, args := range children(sc.Process.Pid) {
 			if strings.HasPrefix(args, "supervise ") && len(children(pid)) == 1 {

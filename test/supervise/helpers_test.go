@@ -55,7 +55,7 @@ func startSupervise(t *testing.T, prog, dir string) *exec.Cmd {
 
 func waitOK(t *testing.T, dir string) {
 	t.Helper()
-	harness.WaitFor(t, 5*time.Second, "supervise/ok of "+dir, func() bool { return okOpen(dir) })
+	harness.WaitFor(t, 10*time.Second, "supervise/ok of "+dir, func() bool { return okOpen(dir) })
 }
 
 func okOpen(dir string) bool {
@@ -121,7 +121,7 @@ func alive(pid int) bool {
 // run runs a program to completion and returns stdout, stderr, exit code.
 func run(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
-	o, e, c := harness.Run(t, 10*time.Second, exec.Command(args[0], args[1:]...))
+	o, e, c := harness.Run(t, 20*time.Second, exec.Command(args[0], args[1:]...))
 	return string(o), string(e), c
 }
 
@@ -180,6 +180,6 @@ func runIn(t *testing.T, dir string, args ...string) (string, string, int) {
 	t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
-	o, e, c := harness.Run(t, 10*time.Second, cmd)
+	o, e, c := harness.Run(t, 20*time.Second, cmd)
 	return string(o), string(e), c
 }

@@ -22,11 +22,11 @@ func controlRoundTrip(t *testing.T, superviseProg string, tool func(string) stri
 	dir := t.TempDir()
 	s := service(t, dir, "s", "exec sleep 1000")
 	sup := startSupervise(t, superviseProg, s)
-	pid := waitPid(t, s, 0, 5*time.Second)
+	pid := waitPid(t, s, 0, 10*time.Second)
 
 	svstatBoth := func(want string) {
 		t.Helper()
-		harness.WaitFor(t, 5*time.Second, "svstat saying "+want, func() bool {
+		harness.WaitFor(t, 10*time.Second, "svstat saying "+want, func() bool {
 			c, _, _ := run(t, theirs(t, "svstat"), s)
 			g, _, _ := run(t, ours(t, "svstat"), s)
 			return normSeconds(c) == s+": "+want+"\n" && normSeconds(g) == normSeconds(c)
@@ -53,7 +53,7 @@ func controlRoundTrip(t *testing.T, superviseProg string, tool func(string) stri
 	svstatBoth("up (pid " + itoa(pid) + ") N seconds")
 
 	svc("-d")
-	waitDown(t, s, 5*time.Second)
+	waitDown(t, s, 10*time.Second)
 	svstatBoth("down N seconds, normally up")
 	if b := status(t, s); b[17] != 'd' {
 		t.Fatalf("want byte % x", b)
@@ -63,11 +63,11 @@ func controlRoundTrip(t *testing.T, superviseProg string, tool func(string) stri
 	}
 
 	svc("-u")
-	pid = waitPid(t, s, pid, 5*time.Second)
+	pid = waitPid(t, s, pid, 10*time.Second)
 	svc("-o")
-	harness.WaitFor(t, 3*time.Second, "want byte 0 after svc -o", func() bool { return status(t, s)[17] == 0 })
+	harness.WaitFor(t, 10*time.Second, "want byte 0 after svc -o", func() bool { return status(t, s)[17] == 0 })
 	svc("-k")
-	waitDown(t, s, 5*time.Second)
+	waitDown(t, s, 10*time.Second)
 	if st := status(t, s); st[17] != 0 || st[16] != 0 {
 		t.Fatalf("after -o and -k: % x", st)
 	}
@@ -83,7 +83,7 @@ func controlRoundTrip(t *testing.T, superviseProg string, tool func(string) stri
 		t.Fatalf("svok = %d with supervise running", c)
 	}
 	svc("-dx")
-	harness.WaitFor(t, 5*time.Second, "supervise to exit after svc -dx", func() bool { return harness.Done(sup) })
+	harness.WaitFor(t, 10*time.Second, "supervise to exit after svc -dx", func() bool { return harness.Done(sup) })
 	if _, _, c := run(t, tool("svok"), s); c != 100 {
 		t.Fatalf("svok = %d after exit", c)
 	}
@@ -300,10 +300,10 @@ func TestUsageAndErrorsMatchC(t *testing.T) {
 		g := append([]string{ours(t, c[0])}, c[1:]...)
 		cmd := exec.Command(g[0], g[1:]...)
 		cmd.Args[0] = c[0] // the C programs name themselves by argv[0] too
-		o, e, code := harness.Run(t, 10*time.Second, cmd)
+		o, e, code := harness.Run(t, 20*time.Second, cmd)
 		cmdC := exec.Command(theirs(t, c[0]), c[1:]...)
 		cmdC.Args[0] = c[0]
-		co2, ce2, cc2 := harness.Run(t, 10*time.Second, cmdC)
+		co2, ce2, cc2 := harness.Run(t, 20*time.Second, cmdC)
 		if string(o) != string(co2) || string(e) != string(ce2) || code != cc2 {
 			t.Errorf("%v:\n C: %q %q %d\nGo: %q %q %d", c, co2, ce2, cc2, o, e, code)
 		}
@@ -326,7 +326,7 @@ func TestMissingAndNonExecutableRunWarnEverySecondLikeC(t *testing.T) {
 			cmd.Stderr = buf
 			harness.Start(t, cmd)
 			start := time.Now()
-			harness.WaitFor(t, 6*time.Second, "three warnings", func() bool { return strings.Count(buf.String(), "\n") >= 3 })
+			harness.WaitFor(t, 12*time.Second, "three warnings", func() bool { return strings.Count(buf.String(), "\n") >= 3 })
 			// a spin would print thousands; the exact spacing is checked by
 			// fork times in TestRunThatExitsAtOnce..., free of the jitter of
 			// a loaded machine delivering these lines
@@ -349,8 +349,10 @@ func TestMissingAndNonExecutableRunWarnEverySecondLikeC(t *testing.T) {
 	}
 }
 
-// TestSvstatSaysOneSecondsLikeC: no singular, and the count itself equal to
-// the C svstat's (retried should the second tick between the two runs).
+// TestSvstatSaysOneSecondsLikeC: both svstat programs count the seconds
+// since the record's stamp W as now - W: within the window of seconds the
+// run took, and, when the run stayed within the second after W, exactly
+// "1 seconds" (no singular). Retried until each program had such a run.
 func TestSvstatSaysOneSecondsLikeC(t *testing.T) {
 	t.Parallel()
 	s := filepath.Join(t.TempDir(), "s")
@@ -363,14 +365,24 @@ func TestSvstatSaysOneSecondsLikeC(t *testing.T) {
 	}
 	defer f.Close()
 	os.WriteFile(filepath.Join(s, "down"), nil, 0644)
-	var c, g string
-	for try := 0; try < 5; try++ {
-		os.WriteFile(filepath.Join(s, "supervise/status"), record(time.Now().Unix()-1, 0, 0, 'd'), 0644)
-		c, _, _ = run(t, theirs(t, "svstat"), s)
-		g, _, _ = run(t, ours(t, "svstat"), s)
-		if c == s+": down 1 seconds\n" && g == c {
-			return
+	for _, prog := range []string{theirs(t, "svstat"), ours(t, "svstat")} {
+		exact := false
+		for try := 0; try < 20 && !exact; try++ {
+			w := time.Now().Unix() - 1
+			os.WriteFile(filepath.Join(s, "supervise/status"), record(w, 0, 0, 'd'), 0644)
+			o, _, _ := run(t, prog, s)
+			after := time.Now().Unix()
+			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(o, s+": down "), " seconds\n"))
+			if err != nil || n < 1 || int64(n) > after-w {
+				t.Fatalf("%s: %q for a stamp %d..%d seconds old", prog, o, 1, after-w)
+			}
+			exact = after-w == 1
+			if exact && o != s+": down 1 seconds\n" {
+				t.Fatalf("%s: %q", prog, o)
+			}
+		}
+		if !exact {
+			t.Logf("%s: no run within one second on this machine; window checks only", prog)
 		}
 	}
-	t.Fatalf("C %q, Go %q, want %q", c, g, s+": down 1 seconds\n")
 }

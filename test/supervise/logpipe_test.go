@@ -79,19 +79,19 @@ func logThroughRestarts(t *testing.T, svcOpt string) []string {
 		}
 	})
 	waitOK(t, lg)
-	pid := waitPid(t, lg, 0, 5*time.Second)
+	pid := waitPid(t, lg, 0, 10*time.Second)
 	for i := 0; i < 10; i++ {
 		if _, e, c := run(t, ours(t, "svc"), svcOpt, lg); c != 0 || e != "" {
 			t.Fatalf("svc: %q %d", e, c)
 		}
-		pid = waitPid(t, lg, pid, 5*time.Second)
+		pid = waitPid(t, lg, pid, 10*time.Second)
 	}
 	if fileExists(filepath.Join(s, "done")) {
 		t.Error("the writer finished before the tenth restart: pace it slower")
 	}
-	harness.WaitFor(t, 30*time.Second, "the writer to finish", func() bool { return fileExists(filepath.Join(s, "done")) })
+	harness.WaitFor(t, 60*time.Second, "the writer to finish", func() bool { return fileExists(filepath.Join(s, "done")) })
 	var got []string
-	harness.WaitFor(t, 10*time.Second, "the last line in the log", func() bool {
+	harness.WaitFor(t, 20*time.Second, "the last line in the log", func() bool {
 		got, summary = readLog(t, filepath.Join(lg, "main"))
 		return len(got) > 0 && got[len(got)-1] == strconv.Itoa(numberedLines)
 	})

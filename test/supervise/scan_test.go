@@ -70,7 +70,7 @@ func svscanTree(t *testing.T, svscan, supervise string) {
 	sc := startSvscan(t, svscan, dir, binDir(t, supervise))
 
 	var kids map[int]string
-	harness.WaitFor(t, 8*time.Second, "three supervise children", func() bool {
+	harness.WaitFor(t, 16*time.Second, "three supervise children", func() bool {
 		kids = children(sc.Process.Pid)
 		n := 0
 		for _, args := range kids {
@@ -91,12 +91,12 @@ func svscanTree(t *testing.T, svscan, supervise string) {
 	if len(kids) != 3 || names["supervise a"] == 0 || names[bname] == 0 || names["supervise log"] == 0 {
 		t.Fatalf("children of svscan: %v", kids)
 	}
-	harness.WaitFor(t, 5*time.Second, "supervise log in a/log", func() bool {
+	harness.WaitFor(t, 10*time.Second, "supervise log in a/log", func() bool {
 		cwd, _ := os.Readlink("/proc/" + strconv.Itoa(names["supervise log"]) + "/cwd")
 		return cwd == filepath.Join(dir, "a/log")
 	})
 	current := filepath.Join(dir, "a/log/main/current")
-	harness.WaitFor(t, 5*time.Second, "a's line in a/log/main/current", func() bool {
+	harness.WaitFor(t, 10*time.Second, "a's line in a/log/main/current", func() bool {
 		b, _ := os.ReadFile(current)
 		return strings.Contains(string(b), " hello from a\n")
 	})
@@ -111,7 +111,7 @@ func svscanTree(t *testing.T, svscan, supervise string) {
 
 	syscall.Kill(names["supervise a"], syscall.SIGKILL)
 	var again int
-	harness.WaitFor(t, 7*time.Second, "supervise a restarted", func() bool {
+	harness.WaitFor(t, 14*time.Second, "supervise a restarted", func() bool {
 		for pid, args := range children(sc.Process.Pid) {
 			if strings.HasSuffix(args, "supervise a") && pid != names["supervise a"] {
 				again = pid
@@ -125,7 +125,7 @@ func svscanTree(t *testing.T, svscan, supervise string) {
 	}
 	// the new supervise starts a second run; its line reaches the logger
 	// through the same pipe
-	harness.WaitFor(t, 5*time.Second, "the second run's line", func() bool {
+	harness.WaitFor(t, 10*time.Second, "the second run's line", func() bool {
 		b, _ := os.ReadFile(current)
 		return strings.Count(string(b), " hello from a\n") == 2
 	})
@@ -169,9 +169,9 @@ func svscanQuirks(t *testing.T, pair [2]string) {
 	gone := service(t, dir, "gone", "exec sleep 1000")
 	sc := startSvscan(t, pair[0], dir, binDir(t, pair[1]))
 	waitOK(t, gone)
-	pid := waitPid(t, gone, 0, 5*time.Second)
+	pid := waitPid(t, gone, 0, 10*time.Second)
 	want := "supervise: fatal: unable to chdir to log: not a directory\n"
-	harness.WaitFor(t, 12*time.Second, "two failed log supervise starts", func() bool {
+	harness.WaitFor(t, 24*time.Second, "two failed log supervise starts", func() bool {
 		return strings.Count(stderrOf(sc), want) >= 2
 	})
 	if e := strings.ReplaceAll(stderrOf(sc), want, ""); e != "" {
@@ -182,7 +182,7 @@ func svscanQuirks(t *testing.T, pair [2]string) {
 	if err := os.Rename(gone, moved); err != nil {
 		t.Fatal(err)
 	}
-	harness.WaitFor(t, 8*time.Second, "a scan without the service", func() bool {
+	harness.WaitFor(t, 16*time.Second, "a scan without the service", func() bool {
 		return strings.Count(stderrOf(sc), want) >= 3
 	})
 	if !okOpen(moved) || !alive(pid) {
@@ -203,7 +203,7 @@ func TestSvscanWithoutSuperviseInPathWarnsLikeC(t *testing.T) {
 		cmd.Env = []string{"PATH=" + t.TempDir()}
 		cmd.Stderr = &lockedBuffer{}
 		sc := harness.Start(t, cmd)
-		harness.WaitFor(t, 5*time.Second, "two warnings", func() bool { return strings.Count(stderrOf(sc), "\n") >= 2 })
+		harness.WaitFor(t, 10*time.Second, "two warnings", func() bool { return strings.Count(stderrOf(sc), "\n") >= 2 })
 		got = append(got, stderrOf(sc))
 		if harness.Done(sc) {
 			t.Fatalf("%s exited", prog)
@@ -252,8 +252,8 @@ func TestSvscanStartsNewServiceAndForgetsVanishedOneWithItsPipe(t *testing.T) {
 				t.Fatal(err)
 			}
 			late = filepath.Join(dir, "late")
-			waitPid(t, late, 0, 8*time.Second)
-			waitPid(t, filepath.Join(late, "log"), 0, 5*time.Second)
+			waitPid(t, late, 0, 16*time.Second)
+			waitPid(t, filepath.Join(late, "log"), 0, 10*time.Second)
 			if n := pipesOf(sc.Process.Pid) - base; n != 2 {
 				t.Fatalf("svscan holds %d pipe ends for late, want 2", n)
 			}
@@ -264,10 +264,10 @@ func TestSvscanStartsNewServiceAndForgetsVanishedOneWithItsPipe(t *testing.T) {
 			if o, e, c := run(t, ours(t, "svc"), "-dx", moved, filepath.Join(moved, "log")); o != "" || e != "" || c != 0 {
 				t.Fatalf("svc -dx: %q %q %d", o, e, c)
 			}
-			harness.WaitFor(t, 5*time.Second, "both supervise to exit", func() bool {
+			harness.WaitFor(t, 10*time.Second, "both supervise to exit", func() bool {
 				return !okOpen(moved) && !okOpen(filepath.Join(moved, "log"))
 			})
-			harness.WaitFor(t, 8*time.Second, "the next scan to close the pipe", func() bool { return pipesOf(sc.Process.Pid) == base })
+			harness.WaitFor(t, 16*time.Second, "the next scan to close the pipe", func() bool { return pipesOf(sc.Process.Pid) == base })
 			if e := stderrOf(sc); e != "" {
 				t.Fatalf("svscan wrote %q", e)
 			}
@@ -296,13 +296,13 @@ func TestSvscanTakesRelativePathEntriesFromInsideTheServiceForItsLogger(t *testi
 			sc := harness.Start(t, cmd)
 			want := "svscan: warning: unable to start supervise a/log: file does not exist\n"
 			waitOK(t, a)
-			harness.WaitFor(t, 8*time.Second, "the logger's warning", func() bool { return strings.Contains(stderrOf(sc), want) })
+			harness.WaitFor(t, 16*time.Second, "the logger's warning", func() bool { return strings.Contains(stderrOf(sc), want) })
 			if okOpen(filepath.Join(a, "log")) {
 				t.Fatal("a/log supervised although a/.bin/supervise does not exist")
 			}
 			os.Mkdir(filepath.Join(a, ".bin"), 0755)
 			os.Symlink(pair[1], filepath.Join(a, ".bin/supervise"))
-			harness.WaitFor(t, 8*time.Second, "a/log supervised at the next scan", func() bool { return okOpen(filepath.Join(a, "log")) })
+			harness.WaitFor(t, 16*time.Second, "a/log supervised at the next scan", func() bool { return okOpen(filepath.Join(a, "log")) })
 			if e := strings.ReplaceAll(stderrOf(sc), want, ""); e != "" {
 				t.Fatalf("unexpected stderr %q", e)
 			}

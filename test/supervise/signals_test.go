@@ -35,20 +35,20 @@ func TestSvcHAITSendTheirSignalsToRun(t *testing.T) {
 	for _, pair := range [][2]string{{theirs(t, "supervise"), ours(t, "svc")}, {ours(t, "supervise"), theirs(t, "svc")}, {ours(t, "supervise"), ours(t, "svc")}} {
 		s := service(t, t.TempDir(), "s", signalRecorder)
 		startSupervise(t, pair[0], s)
-		pid := waitPid(t, s, 0, 5*time.Second)
-		harness.WaitFor(t, 10*time.Second, "run to set its handlers", func() bool { return fileExists(filepath.Join(s, "ready")) })
+		pid := waitPid(t, s, 0, 10*time.Second)
+		harness.WaitFor(t, 20*time.Second, "run to set its handlers", func() bool { return fileExists(filepath.Join(s, "ready")) })
 		var want string
 		for _, step := range []struct{ opt, sig string }{{"-h", "SIGHUP"}, {"-a", "SIGALRM"}, {"-i", "SIGINT"}, {"-t", "SIGTERM"}} {
 			if o, e, c := run(t, pair[1], step.opt, s); o != "" || e != "" || c != 0 {
 				t.Fatalf("svc %s: %q %q %d", step.opt, o, e, c)
 			}
 			want += step.sig + "\n"
-			harness.WaitFor(t, 5*time.Second, step.sig+" in "+s+"/sig", func() bool {
+			harness.WaitFor(t, 10*time.Second, step.sig+" in "+s+"/sig", func() bool {
 				b, _ := os.ReadFile(filepath.Join(s, "sig"))
 				return string(b) == want
 			})
 		}
-		waitPid(t, s, pid, 5*time.Second)
+		waitPid(t, s, pid, 10*time.Second)
 		if b, _ := os.ReadFile(filepath.Join(s, "sig")); strings.Count(string(b), "\n") != 4 {
 			t.Fatalf("%v: signals logged %q", pair, b)
 		}

@@ -29,7 +29,7 @@ func TestDownFileKeepsServiceDownUntilSvcU(t *testing.T) {
 		cmdOut, _, _ := runIn(t, dir, ours(t, "svstat"), "s")
 		lines = append(lines, normSeconds(cmdOut))
 		run(t, ours(t, "svc"), "-u", s)
-		waitPid(t, s, 0, 5*time.Second)
+		waitPid(t, s, 0, 10*time.Second)
 		up, _, _ := runIn(t, dir, theirs(t, "svstat"), "s")
 		if !strings.HasSuffix(up, " seconds, normally down\n") {
 			t.Fatalf("%s: %q", prog, up)
@@ -68,15 +68,15 @@ func TestSvcXWaitsForTheServiceToGoDown(t *testing.T) {
 	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
 		s := service(t, t.TempDir(), "s", "exec sleep 1000")
 		sup := startSupervise(t, prog, s)
-		pid := waitPid(t, s, 0, 5*time.Second)
+		pid := waitPid(t, s, 0, 10*time.Second)
 		run(t, ours(t, "svc"), "-x", s)
 		// -x is read once the start's throttle second is over
-		harness.WaitFor(t, 3*time.Second, "-x to be read", func() bool { return !okBlocked(s) })
+		harness.WaitFor(t, 10*time.Second, "-x to be read", func() bool { return !okBlocked(s) })
 		if harness.Done(sup) || !alive(pid) {
 			t.Fatalf("%s: -x alone stopped something", prog)
 		}
 		run(t, ours(t, "svc"), "-t", s)
-		harness.WaitFor(t, 5*time.Second, prog+" to exit", func() bool { return harness.Done(sup) })
+		harness.WaitFor(t, 10*time.Second, prog+" to exit", func() bool { return harness.Done(sup) })
 		if statusPid(t, s) != 0 {
 			t.Fatalf("%s: restarted after -x: % x", prog, status(t, s))
 		}
@@ -105,13 +105,13 @@ func TestSvcDStopsTheRetriesOfARunThatNeverStarts(t *testing.T) {
 		s := service(t, t.TempDir(), "s", "")
 		sup := startSupervise(t, prog, s)
 		warnings := func() int { return strings.Count(stderrOf(sup), "\n") }
-		harness.WaitFor(t, 5*time.Second, "a failed start", func() bool { return warnings() >= 1 })
+		harness.WaitFor(t, 10*time.Second, "a failed start", func() bool { return warnings() >= 1 })
 		run(t, ours(t, "svc"), "-d", s)
-		harness.WaitFor(t, 5*time.Second, "want down", func() bool { b := status(t, s); return b[17] == 'd' && statusPid(t, s) == 0 })
+		harness.WaitFor(t, 10*time.Second, "want down", func() bool { b := status(t, s); return b[17] == 'd' && statusPid(t, s) == 0 })
 		// one attempt may have been under way when -d was read
 		n := warnings()
 		run(t, ours(t, "svc"), "-x", s)
-		harness.WaitFor(t, 5*time.Second, prog+" to exit after svc -x", func() bool { return harness.Done(sup) })
+		harness.WaitFor(t, 10*time.Second, prog+" to exit after svc -x", func() bool { return harness.Done(sup) })
 		if w := warnings(); w > n+1 {
 			t.Fatalf("%s: %d more failed starts after svc -d: %q", prog, w-n, stderrOf(sup))
 		}
