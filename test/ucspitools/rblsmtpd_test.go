@@ -66,6 +66,17 @@ func TestRblsmtpdUsageMatchesC(t *testing.T) {
 	}
 }
 
+// sgetopt ends the options at any word starting with "--" ("--x" too) and
+// drops it; "-b--x" is still an illegal option "-".
+func TestRblsmtpdDoubleDashWordEndsOptionsAsSgetopt(t *testing.T) {
+	t.Parallel()
+	for _, args := range [][]string{{"--x", "echo", "hi"}, {"-b", "--x", "echo", "hi"}, {"-b--x", "echo"},
+		{"-t", "--x", "echo", "hi"}, {"--", "--x"}, {"---", "echo", "-b"}} {
+		c, g := both(t, "rblsmtpd", nil, []string{"RBLSMTPD="}, args...)
+		same(t, "rblsmtpd "+strings.Join(args, " "), c, g, nil)
+	}
+}
+
 func TestRblsmtpdLookupsMatchC(t *testing.T) {
 	t.Parallel()
 	harness.NeedRoot(t)
