@@ -10,6 +10,7 @@
 package relay
 
 import (
+	"errors"
 	"os"
 	"os/signal"
 	"strconv"
@@ -68,14 +69,20 @@ func Exec(mode Mode, argv []string) error {
 	if err := unix.Pipe2(out[:], unix.O_CLOEXEC); err != nil {
 		return &Error{"create pipe", err}
 	}
-	self, err := os.Executable()
-	if err != nil {
-		self = "/proc/self/exe"
-	}
 	env := append(os.Environ(), helperEnv+"="+string(mode)+":"+strconv.Itoa(os.Getpid()))
 	files := []*os.File{os.Stdin, os.Stdout, os.Stderr,
 		os.NewFile(uintptr(in[1]), "|in"), os.NewFile(uintptr(out[0]), "|out")}
-	p, err := os.StartProcess(self, []string{os.Args[0]}, &os.ProcAttr{Files: files, Env: env})
+	attr := &os.ProcAttr{Files: files, Env: env}
+	// /proc/self/exe runs this very binary even when its file has been
+	// removed or replaced (a package upgrade under a running service);
+	// its path, which os.Executable gives, may then be gone. Without /proc,
+	// that path is all we have.
+	p, err := os.StartProcess("/proc/self/exe", []string{os.Args[0]}, attr)
+	if errors.Is(err, unix.ENOENT) {
+		if self, e := os.Executable(); e == nil {
+			p, err = os.StartProcess(self, []string{os.Args[0]}, attr)
+		}
+	}
 	if err != nil {
 		return &Error{"fork", err}
 	}

@@ -154,3 +154,45 @@ func TestRecordioUsageAndRunFailureMatchC(t *testing.T) {
 		t.Errorf("missing program: C %d %q, Go %d %q", c.code, c.err, g.code, g.err)
 	}
 }
+
+// The copier is the binary run again: that must work when its file has
+// been removed since it started (a package upgrade under a running
+// service), as the C programs, which fork, do.
+func TestRecordioAndFixcrioWorkAfterTheirBinaryIsRemoved(t *testing.T) {
+	t.Parallel()
+	for _, tool := range []string{"recordio", "fixcrio"} {
+		data, err := os.ReadFile(harness.Bin(t, tool))
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(t.TempDir(), tool)
+		if err := os.WriteFile(p, data, 0755); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		os.Remove(p)
+		var r result
+		// Exec the removed file through its descriptor (fd 3 in the child).
+		// A parallel test's fork may briefly hold the copy's write
+		// descriptor (ETXTBSY): retry a few times.
+		for try := 0; try < 20; try++ {
+			cmd := exec.Command("/proc/self/fd/3", "sh", "-c", "cat; echo out")
+			cmd.Args[0] = tool
+			cmd.ExtraFiles = []*os.File{f}
+			cmd.Stdin = strings.NewReader("in\n")
+			r.out, r.err, r.code = harness.Run(t, 30*time.Second, cmd)
+			if !bytes.Contains(r.err, []byte("text busy")) {
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		f.Close()
+		want := map[string]string{"recordio": "in\nout\n", "fixcrio": "in\r\nout\r\n"}[tool]
+		if r.code != 0 || string(r.out) != want {
+			t.Errorf("%s from a removed file: exit %d, stdout %q, stderr %q; want exit 0, %q", tool, r.code, r.out, r.err, want)
+		}
+	}
+}
