@@ -4,28 +4,51 @@ import (
 	"bytes"
 	"os"
 	"strconv"
+	"sync"
 
 	"golang.org/x/sys/unix"
 )
 
 // TrimResident gives back the clean, read-only file pages (program text
-// and constants, shared libraries) that start-up touched, and asks the
-// kernel to fault them back one by one rather than in 64 KiB batches.
-// They stay in the page cache, shared; only the pages the accept loop and
-// a connection really use come back into the server's resident set. This
-// is what keeps an idle tcpserver small: start-up reads most of the
-// binary once and never again.
+// and constants, shared libraries) that start-up or the last connections
+// touched. They stay in the page cache, shared; only the pages the accept
+// loop and a connection really use come back into the server's resident
+// set. This is what keeps an idle tcpserver small: start-up reads most of
+// the binary once and never again.
+//
+// A page fault on a file mapping maps up to 64 KiB of cached pages around
+// the faulting one ("fault-around", which MADV_RANDOM does not turn off),
+// but never past the end of the mapping. So the first call splits those
+// mappings into one-page mappings, by alternating MADV_RANDOM and
+// MADV_NORMAL page by page: afterwards each page the runtime touches costs
+// 4 KiB, not 64. (Measured after a 4-client burst: the binary's resident
+// pages went from 1.1 MiB to a few hundred KiB.) The mappings are read from
+// /proc/self/smaps once: later calls only drop the pages.
 func TrimResident() {
+	residentOnce.Do(func() { residentRanges = cleanMappings() })
+	for _, r := range residentRanges {
+		unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
+	}
+}
+
+var (
+	residentOnce   sync.Once
+	residentRanges [][2]uintptr
+)
+
+// cleanMappings finds the named, read-only, private file mappings and
+// splits each into one-page mappings (see TrimResident).
+func cleanMappings() [][2]uintptr {
 	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {
-		return
+		return nil
 	}
+	var ranges [][2]uintptr
 	var lo, hi uint64
 	clean := false
 	flush := func() {
 		if clean && hi > lo {
-			unix.Syscall(unix.SYS_MADVISE, uintptr(lo), uintptr(hi-lo), unix.MADV_RANDOM)
-			unix.Syscall(unix.SYS_MADVISE, uintptr(lo), uintptr(hi-lo), unix.MADV_DONTNEED)
+			ranges = append(ranges, [2]uintptr{uintptr(lo), uintptr(hi)})
 		}
 		clean = false
 	}
@@ -59,4 +82,12 @@ func TrimResident() {
 		}
 	}
 	flush()
+	page := uintptr(os.Getpagesize())
+	for _, r := range ranges {
+		unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_RANDOM)
+		for p := r[0]; p < r[1]; p += 2 * page {
+			unix.Syscall(unix.SYS_MADVISE, p, page, unix.MADV_NORMAL)
+		}
+	}
+	return ranges
 }
