@@ -55,7 +55,10 @@ func main() {
 		}
 	}
 	if err != nil {
-		strerr.Print(strerr.Prog, ": ", err.Error(), "\n")
+		// sgetopt names the program after argv[0], all after the last '/'
+		// (even when empty); the usage line that follows says rblsmtpd.
+		name := os.Args[0][strings.LastIndexByte(os.Args[0], '/')+1:]
+		strerr.Print(name, ": ", err.Error(), "\n")
 		strerr.Usage(usage)
 	}
 	if len(args) == 0 {

@@ -77,6 +77,23 @@ func TestRblsmtpdDoubleDashWordEndsOptionsAsSgetopt(t *testing.T) {
 	}
 }
 
+// sgetopt's own line names the program after argv[0]; rblsmtpd's usage
+// line always says rblsmtpd.
+func TestRblsmtpdOptionErrorNamesArgv0AsSgetopt(t *testing.T) {
+	t.Parallel()
+	for _, name := range []string{"myrbl", "/x/y/other", "", "dir/"} {
+		var rs []result
+		for _, p := range []string{harness.NeedPeer(t, "/usr/bin/rblsmtpd"), harness.Bin(t, "rblsmtpd")} {
+			cmd := exec.Command(p, "-x", "true")
+			cmd.Args[0] = name
+			var r result
+			r.out, r.err, r.code = harness.Run(t, 10*time.Second, cmd)
+			rs = append(rs, r)
+		}
+		same(t, "rblsmtpd as "+name, rs[0], rs[1], nil)
+	}
+}
+
 func TestRblsmtpdLookupsMatchC(t *testing.T) {
 	t.Parallel()
 	harness.NeedRoot(t)
