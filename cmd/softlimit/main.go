@@ -3,11 +3,9 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"strings"
 
-	"tinymx/lib/envdir"
 	"tinymx/lib/getopt"
 	"tinymx/lib/rlimit"
 	"tinymx/lib/strerr"
@@ -18,26 +16,40 @@ const usage = "softlimit [-a allbytes] [-c corebytes] [-d databytes] [-f filebyt
 func main() {
 	strerr.SetProg("softlimit")
 	opts, argv, perr := getopt.Parse(os.Args[1:], rlimit.Letters)
+	run := argv
+	if len(run) == 0 {
+		run = []string{""}
+	}
+	// Everything that needs memory happens before the first limit is
+	// lowered; from there to the exec nothing is allocated, and limits are
+	// put back before any message is written.
+	l, err := rlimit.NewLimiter(run, os.Environ())
+	if err != nil {
+		strerr.Fatal(strerr.ExitTemp, err, "unable to run ", run[0])
+	}
 	// The original sets each limit as it parses, so options before a bad
 	// one take effect (and may fail) before the getopt message.
 	for _, o := range opts {
-		if err := rlimit.SetOption(o.Letter, o.Arg); err != nil {
-			var le *rlimit.Error
-			if errors.As(err, &le) {
-				strerr.Fatal(strerr.ExitTemp, le.Err, le.Op, " failed")
+		if op, err := l.Apply(o.Letter, o.Arg); err != nil {
+			l.Restore()
+			if op == "" {
+				strerr.Usage(usage)
 			}
-			strerr.Usage(usage)
+			strerr.Fatal(strerr.ExitTemp, err, op, " failed")
 		}
 	}
 	if perr != nil {
+		l.Restore()
 		strerr.Print(progName(), ": ", perr.Error(), "\n")
 		strerr.Usage(usage)
 	}
 	if len(argv) == 0 {
+		l.Restore()
 		strerr.Usage(usage)
 	}
-	err := envdir.Exec(argv, os.Environ())
-	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
+	errno := l.Exec()
+	l.Restore()
+	strerr.Fatal(strerr.ExitTemp, errno, "unable to run ", argv[0])
 }
 
 // progName is the basename of argv[0]: djb's getopt names the program so in

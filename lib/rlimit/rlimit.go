@@ -68,22 +68,35 @@ func Parse(arg string) (n uint64, hard bool, err error) {
 // is read before the value is checked, so a failing getrlimit wins.
 func Set(resource int, arg string) error {
 	var r syscall.Rlimit
-	if err := syscall.Getrlimit(resource, &r); err != nil {
-		return &Error{"getrlimit", err}
+	if op, err := set(resource, arg, &r); err != nil {
+		if op == "" {
+			return err
+		}
+		return &Error{op, err}
+	}
+	return nil
+}
+
+// set is Set without allocating: r is scratch space, and a failure is
+// named by op ("" for a bad value) and an errno, neither of which needs
+// memory.
+func set(resource int, arg string, r *syscall.Rlimit) (op string, err error) {
+	if err := syscall.Getrlimit(resource, r); err != nil {
+		return "getrlimit", err
 	}
 	n, hard, err := Parse(arg)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if hard || n > r.Max {
 		r.Cur = r.Max
 	} else {
 		r.Cur = n
 	}
-	if err := syscall.Setrlimit(resource, &r); err != nil {
-		return &Error{"setrlimit", err}
+	if err := syscall.Setrlimit(resource, r); err != nil {
+		return "setrlimit", err
 	}
-	return nil
+	return "", nil
 }
 
 // SetOption applies one softlimit option to every resource it names.

@@ -2,6 +2,7 @@ package rlimit
 
 import (
 	"errors"
+	"runtime/debug"
 	"strconv"
 	"syscall"
 	"testing"
@@ -76,4 +77,37 @@ func FuzzParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// Once softlimit has lowered its limits the Go runtime may not be able to
+// map more memory, so applying options and running the child must not
+// allocate (an allocation that needs a new span then kills the program).
+func TestLimiterAppliesAndExecsWithoutAllocating(t *testing.T) {
+	var r syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_CORE, &r); err != nil {
+		t.Fatal(err)
+	}
+	defer syscall.Setrlimit(syscall.RLIMIT_CORE, &r)
+	dir := t.TempDir()
+	defer debug.SetGCPercent(debug.SetGCPercent(100))
+	l, err := NewLimiter([]string{"nosuchprogram"}, []string{"PATH=" + dir + "::/nonexistent"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var op string
+	var errno syscall.Errno
+	allocs := testing.AllocsPerRun(20, func() {
+		op, err = l.Apply('c', "0")
+		errno = l.Exec()
+		l.Restore()
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations", allocs)
+	}
+	if op != "" || err != nil || errno != syscall.ENOENT {
+		t.Errorf("Apply: %q %v; Exec: %v", op, err, errno)
+	}
+	if _, err := l.Apply('c', "x"); err != ErrBadValue {
+		t.Errorf("bad value: %v", err)
+	}
 }

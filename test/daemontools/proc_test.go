@@ -190,3 +190,25 @@ func TestFghackStartedWithSigchldIgnoredStillPassesTheExitCode(t *testing.T) {
 		t.Errorf("exit %d stderr %q, want 7 and nothing", code, stderr)
 	}
 }
+
+// The Go runtime has far more address space mapped than these limits
+// allow; softlimit must still reach the exec every time, as the C one does,
+// instead of dying when it needs memory after lowering them.
+func TestSoftlimitRunsTheChildUnderLimitsBelowWhatGoHasMapped(t *testing.T) {
+	g := harness.Bin(t, "softlimit")
+	for _, o := range [][]string{{"-a", "300000000"}, {"-m", "30000000"}, {"-d", "20000000"}, {"-a", "300000000", "-o", "x"}} {
+		same(t, "softlimit", job{args: append(append([]string{}, o...), "/bin/echo", "ran")}, nil)
+		same(t, "softlimit", job{args: append(append([]string{}, o...), "nosuchprogram")}, nil)
+		want := 0
+		if o[len(o)-1] == "x" {
+			want = 100 // usage, after the first limit was set
+		}
+		for i := 0; i < 20; i++ {
+			cmd := exec.Command(g, append(append([]string{}, o...), "/bin/true")...)
+			_, stderr, code := harness.Run(t, 10*time.Second, cmd)
+			if code != want || want == 0 && len(stderr) != 0 {
+				t.Fatalf("softlimit %v /bin/true: exit %d %.300s", o, code, stderr)
+			}
+		}
+	}
+}
