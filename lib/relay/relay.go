@@ -15,7 +15,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -101,57 +100,99 @@ func Exec(mode Mode, argv []string) error {
 }
 
 // copier copies fd 0 to the program (fd 3) and the program's output (fd 4)
-// to fd 1. It ends when the program's output ends or a write fails.
+// to fd 1. Like the C copiers it is one poll loop that reads a packet from
+// a side only once the previous one has been written, and handles the
+// input side before the output side when both are ready: so input EOF is
+// logged before output EOF when both are there at once (a program that
+// reads nothing and exits), as in C. It ends when the program's output
+// ends or a write fails.
 func copier(mode Mode, pid string) {
 	signal.Ignore(syscall.SIGPIPE)
-	toProg := os.NewFile(3, "|in")
-	fromProg := os.NewFile(4, "|out")
-	var logMu sync.Mutex
-	record := func(p []byte, dir string) {
-		if mode != Record {
-			return
-		}
-		logMu.Lock()
-		defer logMu.Unlock()
-		writeRecord(os.Stderr, pid, p, dir)
-	}
+	const toProg, fromProg = 3, 4
 	var left, right crlf.Converter = crlf.Plain{}, crlf.Plain{}
 	if mode == FixCR {
 		left, right = &crlf.FixCR{}, &crlf.FixCR{}
 	}
-
-	go func() {
-		buf := make([]byte, packet)
-		var conv []byte
-		for {
-			n, _ := os.Stdin.Read(buf)
-			if n <= 0 {
-				toProg.Close()
-				record(nil, " < ")
-				return
-			}
-			record(buf[:n], " < ")
-			conv = left.Convert(conv[:0], buf[:n])
-			if _, err := toProg.Write(conv); err != nil {
-				os.Exit(0)
-			}
-		}
-	}()
-
-	buf := make([]byte, packet)
-	var conv []byte
-	for {
-		n, _ := fromProg.Read(buf)
-		if n <= 0 {
-			record(nil, " > ")
-			return
-		}
-		record(buf[:n], " > ")
-		conv = right.Convert(conv[:0], buf[:n])
-		if _, err := os.Stdout.Write(conv); err != nil {
-			return
+	record := func(p []byte, dir string) {
+		if mode == Record {
+			writeRecord(stderr{}, pid, p, dir)
 		}
 	}
+	// status per side: 0 reading, 1 writing buf[pos:], -1 done (input only).
+	var lstat, rstat int
+	var lbuf, rbuf []byte
+	var lpos, rpos int
+	pkt := make([]byte, packet)
+	for {
+		var fds []unix.PollFd
+		add := func(fd int, ev int16) int {
+			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: ev})
+			return len(fds) - 1
+		}
+		io0, ioLeft, ioRight, io1 := -1, -1, -1, -1
+		switch lstat {
+		case 0:
+			io0 = add(0, unix.POLLIN)
+		case 1:
+			ioLeft = add(toProg, unix.POLLOUT)
+		}
+		if rstat == 0 {
+			ioRight = add(fromProg, unix.POLLIN)
+		} else {
+			io1 = add(1, unix.POLLOUT)
+		}
+		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
+			return
+		}
+		ready := func(i int) bool { return i >= 0 && fds[i].Revents != 0 }
+
+		if ready(io0) {
+			n, _ := unix.Read(0, pkt)
+			if n <= 0 {
+				lstat = -1
+				unix.Close(toProg)
+				record(nil, " < ")
+			} else {
+				record(pkt[:n], " < ")
+				lbuf, lpos, lstat = left.Convert(lbuf[:0], pkt[:n]), 0, 1
+			}
+		}
+		if ready(ioLeft) {
+			n, err := unix.Write(toProg, lbuf[lpos:])
+			if err != nil {
+				return
+			}
+			if lpos += n; lpos == len(lbuf) {
+				lstat = 0
+			}
+		}
+		if ready(ioRight) {
+			n, _ := unix.Read(fromProg, pkt)
+			if n <= 0 {
+				record(nil, " > ")
+				return
+			}
+			record(pkt[:n], " > ")
+			rbuf, rpos, rstat = right.Convert(rbuf[:0], pkt[:n]), 0, 1
+		}
+		if ready(io1) {
+			n, err := unix.Write(1, rbuf[rpos:])
+			if err != nil {
+				return
+			}
+			if rpos += n; rpos == len(rbuf) {
+				rstat = 0
+			}
+		}
+	}
+}
+
+// stderr writes to fd 2 with one write(2) per call, errors ignored.
+type stderr struct{}
+
+func (stderr) Write(p []byte) (int, error) {
+	n, err := unix.Write(2, p)
+	return max(n, 0), err
 }
 
 // writeRecord logs one packet as recordio does: one line per piece split

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -196,3 +197,20 @@ func TestRecordioAndFixcrioWorkAfterTheirBinaryIsRemoved(t *testing.T) {
 		}
 	}
 }
+
+// When the input ends and the program exits at once, both EOFs are ready
+// together; the C copier handles its input side first in each round, so
+// "< [EOF]" is always logged, before "> [EOF]".
+func TestRecordioLogsInputEOFBeforeOutputEOFWhenBothAreReady(t *testing.T) {
+	t.Parallel()
+	for _, p := range []string{harness.NeedPeer(t, "/usr/bin/recordio"), harness.Bin(t, "recordio")} {
+		for range 8 {
+			r := run(t, p, nil, nil, "true")
+			if got := string(pidPrefixRE.ReplaceAll(r.err, nil)); r.code != 0 || got != "< [EOF]\n> [EOF]\n" {
+				t.Fatalf("%s true </dev/null: exit %d, log %q; want \"< [EOF]\\n> [EOF]\\n\"", p, r.code, got)
+			}
+		}
+	}
+}
+
+var pidPrefixRE = regexp.MustCompile(`(?m)^[0-9]+ `)
