@@ -3,6 +3,8 @@ package tcpserver
 import (
 	"bufio"
 	"net"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -170,5 +172,49 @@ func TestServerIdentTimeoutIsBounded(t *testing.T) {
 	got := talk(t, &net.TCPAddr{IP: net.ParseIP("127.0.113.9")}, s.port, "")
 	if got != "unset\n" || time.Since(t0) > 5*time.Second || time.Since(t0) < 900*time.Millisecond {
 		t.Errorf("got %q after %v", got, time.Since(t0))
+	}
+}
+
+// TestServerQualifiesHostArgumentAsC: the host argument goes through
+// $DNSREWRITEFILE, else $LOCALDOMAIN, before it is asked of $DNSCACHEIP.
+// The names resolve to a non-local address, so both servers stop at bind
+// and the message says which name was asked and whether it resolved.
+func TestServerQualifiesHostArgumentAsC(t *testing.T) {
+	harness.NeedRoot(t)
+	d := dnstest.StartFree(t)
+	d.AddA("www.example", "192.0.2.7")
+	d.AddA("mx.example", "192.0.2.8")
+	dir := t.TempDir()
+	rewrite := filepath.Join(dir, "rewrite")
+	if err := os.WriteFile(rewrite, []byte("=mail:mx.example\n*.:\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	none := filepath.Join(dir, "none")
+	bins := impls(t, "tcpserver")
+	for _, c := range []struct {
+		host string
+		env  []string
+	}{
+		{"www", []string{"DNSREWRITEFILE=" + none, "LOCALDOMAIN=example"}},
+		{"www.", []string{"DNSREWRITEFILE=" + none, "LOCALDOMAIN=example"}},
+		{"www", []string{"DNSREWRITEFILE=" + none, "LOCALDOMAIN=other example"}},
+		{"mail", []string{"DNSREWRITEFILE=" + rewrite, "LOCALDOMAIN=example"}},
+		{"www", []string{"DNSREWRITEFILE=" + rewrite, "LOCALDOMAIN=example"}},
+		{"www.example", []string{"DNSREWRITEFILE=" + none, "LOCALDOMAIN="}},
+	} {
+		var res [2]string
+		for i, impl := range []string{"c", "go"} {
+			cmd := execCommand(bins[impl], "-HRl0", c.host, "0", "true")
+			cmd.Env = append(baseEnv(), append([]string{"DNSCACHEIP=" + d.IP()}, c.env...)...)
+			_, errb, code := harness.Run(t, 20*time.Second, cmd)
+			res[i] = string(errb) + itoa(code)
+		}
+		if res[0] != res[1] {
+			t.Errorf("%s %q: C %q, Go %q", c.host, c.env, res[0], res[1])
+		}
+		t.Logf("%s %q: %q", c.host, c.env, res[1])
+		if !strings.Contains(res[1], "unable to bind") && !strings.Contains(res[1], "no IP address") {
+			t.Errorf("%s %q: %q", c.host, c.env, res[1])
+		}
 	}
 }

@@ -106,6 +106,10 @@ func TestServerEnvironmentAndLogMatchC(t *testing.T) {
 		{name: "three-connections", args: []string{"-v", "-c2", "-HRl0"}, nconns: 3},
 		{name: "sanitised-ok-line", args: []string{"-v", "-HR", "-l", "my:h%st " + strings.Repeat("a", 120)}},
 		{name: "nodelay-and-options", args: []string{"-v", "-HRl0", "-D", "-o", "-d", "-O", "-P", "-t3"}},
+		// what -D and -d do to the socket the program gets, and -b accepted
+		{name: "nodelay-set", args: []string{"-v", "-HRl0", "-D"}, prog: nodelayProbe},
+		{name: "nodelay-default", args: []string{"-v", "-HRl0"}, prog: nodelayProbe},
+		{name: "nodelay-last-wins", args: []string{"-v", "-HRl0", "-D", "-d", "-b5"}, prog: nodelayProbe},
 	}
 	bins := impls(t, "tcpserver")
 	for _, sc := range cases {
@@ -121,6 +125,10 @@ func TestServerEnvironmentAndLogMatchC(t *testing.T) {
 		})
 	}
 }
+
+// nodelayProbe prints TCP_NODELAY of the socket on fd 0.
+var nodelayProbe = []string{"python3", "-c", "import socket; s = socket.socket(fileno=0); " +
+	"print('nodelay', s.getsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY) != 0); s.detach()"}
 
 // usageCases are command lines that fail before serving.
 var usageCases = [][]string{
