@@ -185,3 +185,52 @@ func TestFiltersFlushBeforeWaitingForInput(t *testing.T) {
 		}
 	}
 }
+
+// With stdin a non-blocking pipe that is still empty, the C filters exit
+// 111 at the first EAGAIN; ours wait for the input.
+func TestFiltersWaitOnANonblockingStdin(t *testing.T) {
+	const wrap = `import fcntl, os, sys
+fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)
+os.execv(sys.argv[1], sys.argv[1:])`
+	py := harness.NeedPeer(t, "/usr/bin/python3")
+	for _, name := range []string{"tai64n", "tai64nlocal"} {
+		c, g := pair(t, name)
+		for _, bin := range []string{c, g} {
+			r, w, err := os.Pipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Close()
+			outPath := t.TempDir() + "/out"
+			out, err := os.Create(outPath)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := exec.Command(py, "-c", wrap, bin)
+			cmd.Stdin = r
+			cmd.Stdout = out
+			harness.Start(t, cmd)
+			r.Close()
+			out.Close()
+			// Wait until the filter itself runs and sleeps (or has exited).
+			pid := cmd.Process.Pid
+			harness.WaitFor(t, 10*time.Second, bin+" running", func() bool {
+				exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
+				st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+				return harness.Done(cmd) || exe == bin && strings.Contains(string(st), ") S ")
+			})
+			if bin == c {
+				// It gives up with the writer still there.
+				harness.WaitFor(t, 10*time.Second, bin+" to exit at EAGAIN", func() bool { return harness.Done(cmd) })
+			} else {
+				w.WriteString("@4000000037c219bf2ef02e94 x\n")
+			}
+			w.Close()
+			harness.WaitFor(t, 10*time.Second, bin+" to exit", func() bool { return harness.Done(cmd) })
+			b, _ := os.ReadFile(outPath)
+			if bin == c && len(b) != 0 || bin == g && !strings.HasSuffix(string(b), " x\n") {
+				t.Errorf("%s: output %q", bin, b)
+			}
+		}
+	}
+}
