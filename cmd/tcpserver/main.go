@@ -132,6 +132,14 @@ func main() {
 		usageExit(s)
 	}
 	s.Argv = args[2:]
+	s.Self = "/proc/self/exe"
+
+	if marks, ok := os.LookupEnv(ucspi.FinishEnv); ok {
+		// a server that got SIGTERM handed its connections in progress over
+		environment(s)
+		s.Finish(marks)
+		os.Exit(0)
+	}
 
 	addr, err := address(host)
 	if err != nil {
@@ -163,20 +171,28 @@ func main() {
 	syscall.Close(0)
 	syscall.Close(1)
 
-	// MAXCONNIP and DIEMSG in our own environment are the defaults for
-	// the per-IP limit; MAXCONNIP is ours alone and never reaches the program.
-	env := os.Environ()
-	if v, ok := envdir.Getenv(env, "MAXCONNIP"); ok {
-		s.MaxConnIP = getopt.Ulong(v)
-		var e envdir.Edits
-		e.Unset("MAXCONNIP")
-		env = e.Apply(env)
-	}
-	s.DieMsg, s.HasDieMsg = envdir.Getenv(env, "DIEMSG")
-	s.Env = env
-	s.Self = "/proc/self/exe"
+	environment(s)
 	ucspi.TrimResident()
 	s.Serve(fd, local)
+}
+
+// environment sets the program's environment: ours, less MAXCONNIP and
+// the hand-over marker. MAXCONNIP and DIEMSG in our own environment are
+// the defaults for the per-IP limit; MAXCONNIP is ours alone and never
+// reaches the program.
+func environment(s *ucspi.Server) {
+	env := os.Environ()
+	var e envdir.Edits
+	if _, ok := envdir.Getenv(env, ucspi.FinishEnv); ok {
+		e.Unset(ucspi.FinishEnv)
+	}
+	if v, ok := envdir.Getenv(env, "MAXCONNIP"); ok {
+		s.MaxConnIP = getopt.Ulong(v)
+		e.Unset("MAXCONNIP")
+	}
+	env = e.Apply(env)
+	s.DieMsg, s.HasDieMsg = envdir.Getenv(env, "DIEMSG")
+	s.Env = env
 }
 
 func usageExit(s *ucspi.Server) {

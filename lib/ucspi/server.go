@@ -8,6 +8,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -50,6 +51,11 @@ type Server struct {
 	HasDieMsg     bool
 	Self          string // our own executable, for the helper process
 
+	// Finishing is set in the process that takes over the connections
+	// in progress when a server gets SIGTERM (see handOver): it logs
+	// no status and no end lines, as the C program's children do not.
+	Finishing bool
+
 	fd     int
 	local  netip.AddrPort
 	stderr uintptr
@@ -60,6 +66,9 @@ type Server struct {
 	count    uint64
 	children map[int]child
 	perIP    map[string]uint64
+	// inflight are the connections accepted whose program (or helper)
+	// has not been started yet
+	inflight map[*conn]bool
 	// idleSince counts the times the server went idle, so that a
 	// delayed trim knows whether a connection came in meanwhile
 	idleSince uint64
@@ -72,7 +81,7 @@ type child struct {
 
 // Status prints "tcpserver: status: N/LIMIT" when verbose.
 func (s *Server) status() {
-	if s.Verbosity < Verbose {
+	if s.Verbosity < Verbose || s.Finishing {
 		return
 	}
 	b := make([]byte, 0, 64)
@@ -114,15 +123,14 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err != nil {
 		s.stderr = ^uintptr(0)
 	}
-	s.v6 = local.Addr().Is6()
-	s.room = sync.NewCond(&s.mu)
-	s.children = make(map[int]child)
-	s.perIP = make(map[string]uint64)
+	s.init(local)
 
 	term := make(chan os.Signal, 1)
 	signal.Notify(term, syscall.SIGTERM)
 	go func() {
 		<-term
+		s.mu.Lock()
+		s.handOver()
 		os.Exit(0)
 	}()
 	chld := make(chan os.Signal, 1)
@@ -170,11 +178,13 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 		if err != nil {
 			continue
 		}
+		c := s.newConn(nfd, AddrPort(sa))
 		s.mu.Lock()
 		s.count++
 		s.status()
+		s.inflight[c] = true
 		s.mu.Unlock()
-		go s.handle(nfd, AddrPort(sa))
+		go s.handle(c)
 	}
 }
 
@@ -250,24 +260,100 @@ func (s *Server) trimIfIdle(gen uint64) {
 // conn is one accepted connection on its way to the program.
 type conn struct {
 	Conn
-	fd    int
-	ipstr string // client address for the pid line and rules (v4-mapped: IPv4)
-	env   envdir.Edits
-	deny  bool
-	max   uint64
-	die   string
-	hdie  bool
+	fd     int
+	banner atomic.Bool // -B written (handOver must not write it again)
+	ipstr  string      // client address for the pid line and rules (v4-mapped: IPv4)
+	env    envdir.Edits
+	deny   bool
+	max    uint64
+	die    string
+	hdie   bool
 }
 
 const drop = "warning: dropping connection, "
 
-// handle does what the C program's forked child does before exec, in
-// this process, then starts the program (or the helper) exactly once.
-func (s *Server) handle(fd int, remote netip.AddrPort) {
+func (s *Server) init(local netip.AddrPort) {
+	s.local = local
+	s.v6 = local.Addr().Is6()
+	s.room = sync.NewCond(&s.mu)
+	s.children = make(map[int]child)
+	s.perIP = make(map[string]uint64)
+	s.inflight = make(map[*conn]bool)
+}
+
+func (s *Server) newConn(fd int, remote netip.AddrPort) *conn {
 	c := &conn{fd: fd, max: s.MaxConnIP, die: s.DieMsg, hdie: s.HasDieMsg}
 	c.V6 = s.v6
 	c.Remote = remote
 	c.ipstr = IPString(remote.Addr())
+	return c
+}
+
+// FinishEnv marks the process that takes over a terminated server's
+// connections in progress: one byte per connection, on fds 3, 4, ...:
+// 'b' when its banner was written already, '-' when not.
+const FinishEnv = "TINYMX_TCPSERVER_FINISH"
+
+// handOver is SIGTERM, with s.mu held for good so that no more programs
+// start here. The C program exits at once, but the children it forked for
+// connections still in their lookups go on and run the program. Ours are
+// goroutines of this process, so a copy of tcpserver (same arguments and
+// environment) takes their sockets over, redoes the lookups and starts
+// the programs, logging their pid and ok lines, and exits.
+func (s *Server) handOver() {
+	if len(s.inflight) == 0 || s.Self == "" {
+		return
+	}
+	files := []uintptr{^uintptr(0), ^uintptr(0), s.stderr}
+	marks := make([]byte, 0, len(s.inflight))
+	for c := range s.inflight {
+		files = append(files, uintptr(c.fd))
+		if c.banner.Load() {
+			marks = append(marks, 'b')
+		} else {
+			marks = append(marks, '-')
+		}
+	}
+	env := append(os.Environ(), FinishEnv+"="+string(marks))
+	syscall.ForkExec(s.Self, os.Args, &syscall.ProcAttr{Env: env, Files: files})
+}
+
+// Finish is the process handOver starts: it serves the sockets on fds
+// 3, 4, ... (marks as in FinishEnv) and returns once every program (or
+// helper) is started.
+func (s *Server) Finish(marks string) {
+	s.Finishing = true
+	s.stderr = 2
+	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err != nil {
+		s.stderr = ^uintptr(0)
+	}
+	var wg sync.WaitGroup
+	for i := 0; i < len(marks); i++ {
+		fd := 3 + i
+		unix.CloseOnExec(fd)
+		la, err1 := unix.Getsockname(fd)
+		ra, err2 := unix.Getpeername(fd)
+		if err1 != nil || err2 != nil {
+			unix.Close(fd)
+			continue
+		}
+		if s.inflight == nil {
+			s.init(AddrPort(la))
+		}
+		c := s.newConn(fd, AddrPort(ra))
+		c.banner.Store(marks[i] == 'b')
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.handle(c)
+		}()
+	}
+	wg.Wait()
+}
+
+// handle does what the C program's forked child does before exec, in
+// this process, then starts the program (or the helper) exactly once.
+func (s *Server) handle(c *conn) {
 	if err := s.prepare(c); err != nil {
 		s.helper(c, 111, "", err)
 		return
@@ -300,10 +386,11 @@ func (s *Server) prepare(c *conn) error {
 	if s.NoDelay {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	}
-	if s.Banner != "" {
+	if s.Banner != "" && !c.banner.Load() {
 		if err := writeAll(fd, []byte(s.Banner)); err != nil {
 			return &stepError{"unable to print banner", err}
 		}
+		c.banner.Store(true)
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
@@ -452,6 +539,7 @@ func (s *Server) admit(c *conn) bool {
 		s.mu.Unlock()
 		return true
 	}
+	delete(s.inflight, c)
 	s.mu.Unlock()
 	if c.hdie {
 		writeAll(c.fd, []byte(c.die+"\r\n"))
@@ -472,6 +560,7 @@ func (s *Server) run(c *conn) {
 	if err == nil {
 		attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(c.fd), uintptr(c.fd), s.stderr}}
 		s.mu.Lock()
+		delete(s.inflight, c)
 		var pid int
 		pid, err = syscall.ForkExec(path, s.Argv, attr)
 		if err == nil {
@@ -512,6 +601,7 @@ func HelperExit() (int, bool) {
 func (s *Server) helper(c *conn, code int, word string, err error) {
 	ch := child{ip: c.ipstr, counted: c.max > 0 && word == "ok"}
 	s.mu.Lock()
+	delete(s.inflight, c)
 	pid, ferr := forkExit(code)
 	if ferr != nil {
 		// the re-executed helper: slower, but an ordinary fork+exec

@@ -2,11 +2,14 @@ package tcpserver
 
 import (
 	"bufio"
+	"io"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -216,5 +219,68 @@ func TestServerQualifiesHostArgumentAsC(t *testing.T) {
 		if !strings.Contains(res[1], "unable to bind") && !strings.Contains(res[1], "no IP address") {
 			t.Errorf("%s %q: %q", c.host, c.env, res[1])
 		}
+	}
+}
+
+// TestServerSigtermServesConnectionsInProgress: a connection accepted
+// before SIGTERM but still in its lookups (here an ident server that never
+// answers) is served all the same, banner once, with its pid and ok lines,
+// while the server exits 0 at once: the C program's forked child goes on
+// after its parent's exit.
+func TestServerSigtermServesConnectionsInProgress(t *testing.T) {
+	harness.NeedRoot(t)
+	l, err := net.Listen("tcp", "127.0.113.10:113")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+	}()
+	bins := impls(t, "tcpserver")
+	res := map[string]string{}
+	for _, impl := range []string{"c", "go"} {
+		dir := t.TempDir()
+		printScript(t, dir)
+		s := start(t, bins[impl], dir, baseEnv(), "-v", "-Hl0", "-t2", "-B", "hi\r\n", "127.0.0.1", "0", "./print")
+		out := make(chan string, 1)
+		go func() {
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.113.10")}, Timeout: 10 * time.Second}
+			c, err := d.Dial("tcp", "127.0.0.1:"+strconv.Itoa(s.port))
+			if err != nil {
+				out <- err.Error()
+				return
+			}
+			defer c.Close()
+			c.SetDeadline(time.Now().Add(20 * time.Second))
+			b, _ := io.ReadAll(c)
+			out <- string(b)
+		}()
+		s.waitLog(t, `status: 1/40`, 1)
+		s.cmd.Process.Signal(syscall.SIGTERM)
+		harness.WaitFor(t, 10*time.Second, "server exit", func() bool { return s.cmd.ProcessState != nil })
+		if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+			t.Errorf("%s: exit %d after SIGTERM", impl, code)
+		}
+		var got string
+		select {
+		case got = <-out:
+		case <-time.After(20 * time.Second):
+			t.Fatalf("%s: client not served", impl)
+		}
+		s.waitLog(t, `ok [0-9]+ `, 1)
+		res[impl] = maskEnv(got) + normal(maskLog(s.log.String()), s.port)
+	}
+	if res["c"] != res["go"] {
+		t.Errorf("client output and log differ\nC:\n%s\nGo:\n%s", res["c"], res["go"])
+	}
+	if !strings.Contains(res["go"], "hi\r\nPROTO=TCP\n") {
+		t.Errorf("not served:\n%s", res["go"])
 	}
 }
