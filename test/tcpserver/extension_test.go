@@ -277,3 +277,22 @@ func TestServerDenyAndFailureLinesNameOneRealProcess(t *testing.T) {
 		}
 	}
 }
+
+// TestServerRunsProgramAsDirectChildWithLoggedPid: one fork+exec per
+// connection, of the program itself: its parent is tcpserver, and the
+// pid, ok and end lines carry its own pid.
+func TestServerRunsProgramAsDirectChildWithLoggedPid(t *testing.T) {
+	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-v", "-HRl0", "127.0.0.1", "0", "sh", "-c", "echo $$ $PPID")
+	for i := 0; i < 3; i++ {
+		f := strings.Fields(talk(t, nil, s.port, ""))
+		if len(f) != 2 {
+			t.Fatalf("program printed %q", f)
+		}
+		if f[1] != strconv.Itoa(s.cmd.Process.Pid) {
+			t.Errorf("program's parent is %s, not tcpserver (%d)", f[1], s.cmd.Process.Pid)
+		}
+		for _, re := range []string{`pid ` + f[0] + ` from 127\.0\.0\.1\n`, `ok ` + f[0] + ` `, `end ` + f[0] + ` status 0\n`} {
+			s.waitLog(t, re, 1)
+		}
+	}
+}

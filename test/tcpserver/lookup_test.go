@@ -152,6 +152,28 @@ func TestServerIdentLookupsMatchC(t *testing.T) {
 	}
 }
 
+// TestServerInfoAtHostRuleComesBeforeIPMatchC: with both an ident answer
+// and a verified name, info@=host is the second key tried, before the
+// address (spec A2.3).
+func TestServerInfoAtHostRuleComesBeforeIPMatchC(t *testing.T) {
+	harness.NeedRoot(t)
+	d := dnstest.StartFree(t)
+	d.AddPTR("127.0.113.5", "id.example")
+	d.AddA("id.example", "127.0.113.5")
+	identd(t, "127.0.113.5", "% : USERID : UNIX : joe\r\n")
+	env := []string{"DNSCACHEIP=" + d.IP()}
+	for _, c := range []struct{ rules, want string }{
+		{"joe@=id.example:allow,X=\"infohost\"\n127.0.113.5:allow,X=\"ip\"\n", "X=infohost"},
+		{"joe@127.0.113.5:allow,X=\"infoip\"\njoe@=id.example:allow,X=\"infohost\"\n", "X=infoip"},
+		{"bob@=id.example:allow,X=\"other\"\n=id.example:allow,X=\"host\"\n", "X=host"},
+	} {
+		sc := scenario{name: c.want, args: []string{"-v", "-l0", "-x", "rules.cdb"}, rules: c.rules, from: "127.0.113.5", env: env}
+		if got := compare(t, sc); !strings.Contains(got, c.want+"\n") {
+			t.Errorf("rules %q: no %s in\n%s", c.rules, c.want, got)
+		}
+	}
+}
+
 // TestServerIdentTimeoutIsBounded: an ident server that never answers
 // costs -t seconds, then TCPREMOTEINFO is absent.
 func TestServerIdentTimeoutIsBounded(t *testing.T) {
