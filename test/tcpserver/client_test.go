@@ -3,8 +3,10 @@ package tcpserver
 import (
 	"net"
 	"os/exec"
+	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -137,4 +139,90 @@ func TestClientOverIPv6SetsTCP6(t *testing.T) {
 	if got != want {
 		t.Errorf("got\n%s\nwant\n%s", got, want)
 	}
+}
+
+var localPortRE = regexp.MustCompile(`local=[0-9]+`)
+
+// TestClientIdentLocalPortAndTimeoutMatchC: -r asks the server's ident
+// port (TCPREMOTEINFO, -t bounding it), -p binds the local port, and a
+// connection that times out (-T) is reported as the C program does.
+func TestClientIdentLocalPortAndTimeoutMatchC(t *testing.T) {
+	harness.NeedRoot(t)
+	l, err := net.Listen("tcp", "127.0.113.6:0")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer l.Close()
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			c.Close()
+		}
+	}()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	identd(t, "127.0.113.6", "% : USERID : UNIX : server user\r\n")
+	full := strconv.Itoa(fullListener(t))
+	bins := impls(t, "tcpclient")
+	show := `echo "${TCPREMOTEINFO-unset} local=$TCPLOCALPORT"`
+	for _, args := range [][]string{
+		{"-Hl0", "127.0.113.6", port, "sh", "-c", show},
+		{"-Hl0", "-t3", "127.0.113.6", port, "sh", "-c", show},
+		{"-Hl0", "-r", "-R", "127.0.113.6", port, "sh", "-c", show},
+		{"-Hl0", "-R", "-r", "127.0.0.1", strconv.Itoa(echoServer(t, "")), "sh", "-c", show},
+		{"-HRl0", "-T1", "127.0.0.1", full, "true"},
+		{"-HRl0", "-T0+1", "127.0.0.1", full, "true"},
+	} {
+		var res [2]string
+		for i, impl := range []string{"c", "go"} {
+			res[i] = runClient(t, bins[impl], baseEnv(), 0, args...)
+			res[i] = localPortRE.ReplaceAllString(res[i], "local=P")
+		}
+		if res[0] != res[1] {
+			t.Errorf("tcpclient %q\nC:\n%s\nGo:\n%s", args, res[0], res[1])
+		}
+		if args[len(args)-2] == full && !strings.Contains(res[1], "port "+full+": timed out\n") {
+			t.Errorf("tcpclient %q did not time out:\n%s", args, res[1])
+		}
+	}
+	// -p: the program sees the local port it asked for
+	for _, impl := range []string{"c", "go"} {
+		lp := harness.FreePort(t)
+		got := runClient(t, bins[impl], baseEnv(), 0, "-HRl0", "-p", strconv.Itoa(lp), "127.0.113.6", port, "sh", "-c", show)
+		if !strings.Contains(got, "local="+strconv.Itoa(lp)+"\n") {
+			t.Errorf("%s -p %d:\n%s", impl, lp, got)
+		}
+	}
+}
+
+// fullListener is a 127.0.0.1 port whose accept queue is full, so that a
+// further connection attempt gets no answer and times out.
+func fullListener(t *testing.T) int {
+	t.Helper()
+	fd, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { syscall.Close(fd) })
+	if err := syscall.Bind(fd, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Listen(fd, 0); err != nil {
+		t.Fatal(err)
+	}
+	sa, err := syscall.Getsockname(fd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := sa.(*syscall.SockaddrInet4).Port
+	for i := 0; i < 2; i++ {
+		c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 300*time.Millisecond)
+		if err != nil {
+			break
+		}
+		t.Cleanup(func() { c.Close() })
+	}
+	return port
 }
