@@ -8,17 +8,20 @@ import (
 	"io"
 	"os"
 
+	"tinymx/lib/crlf"
 	"tinymx/lib/tai64n"
 )
 
 func main() {
-	// No arguments are looked at (spec §1.1).
-	os.Exit(run(os.Stdin, os.Stdout))
+	// No arguments are looked at (spec §1.1). A descriptor closed at
+	// start fails as in the original, not as the runtime's /dev/null.
+	in, out := crlf.Stdio()
+	os.Exit(run(in, out))
 }
 
 // run labels in into out. Exit 0 at end of input, 111 without a message
 // when a read or write fails, as the original.
-func run(in, out *os.File) int {
+func run(in io.Reader, out io.Writer) int {
 	buf := make([]byte, 64<<10)
 	obuf := make([]byte, 0, 128<<10)
 	midLine := false

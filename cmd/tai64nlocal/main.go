@@ -3,18 +3,23 @@
 package main
 
 import (
+	"io"
 	"os"
 	"time"
+
+	"tinymx/lib/crlf"
 )
 
 func main() {
-	// No arguments are looked at (spec §1.1).
-	os.Exit(run(os.Stdin, os.Stdout, localZone()))
+	// No arguments are looked at (spec §1.1). A descriptor closed at
+	// start fails as in the original, not as the runtime's /dev/null.
+	in, out := crlf.Stdio()
+	os.Exit(run(in, out, localZone()))
 }
 
 // run filters in to out; the exit code is 0 at end of input and 111 when a
 // read or write fails, without a message, as the original.
-func run(in, out *os.File, loc *time.Location) int {
+func run(in io.Reader, out io.Writer, loc *time.Location) int {
 	f := newFilter(loc)
 	buf := make([]byte, 64<<10)
 	for {

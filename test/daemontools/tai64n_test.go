@@ -234,3 +234,27 @@ os.execv(sys.argv[1], sys.argv[1:])`
 		}
 	}
 }
+
+// Started with fd 0 or 1 closed, the C filters fail with EBADF (111, or 0
+// when there was nothing to write); the Go runtime would put /dev/null
+// there, so ours check for it.
+func TestFiltersStartedWithStdinOrStdoutClosedExitAsC(t *testing.T) {
+	for _, name := range []string{"tai64n", "tai64nlocal"} {
+		for _, c := range []struct{ in, redir string }{
+			{"x\n", ">&-"}, {"", ">&-"}, {"@4000000037c219bf2ef02e94 x\n", ">&-"},
+			{"", "<&- >/dev/null"}, {"", "<&- >&-"},
+		} {
+			var codes []int
+			for _, p := range []string{harness.NeedPeer(t, "/usr/bin/"+name), harness.Bin(t, name)} {
+				cmd := exec.Command("/bin/sh", "-c", `exec "$0" `+c.redir, p)
+				cmd.Stdin = strings.NewReader(c.in)
+				cmd.Env = []string{"TZ=UTC"}
+				_, _, code := harness.Run(t, 10*time.Second, cmd)
+				codes = append(codes, code)
+			}
+			if codes[0] != codes[1] {
+				t.Errorf("%s %q %s: C exits %d, Go %d", name, c.in, c.redir, codes[0], codes[1])
+			}
+		}
+	}
+}
