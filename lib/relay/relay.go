@@ -123,23 +123,24 @@ func copier(mode Mode, pid string) {
 	var lbuf, rbuf []byte
 	var lpos, rpos int
 	pkt := make([]byte, packet)
+	var arr [3]unix.PollFd
 	for {
-		var fds []unix.PollFd
-		add := func(fd int, ev int16) int {
-			fds = append(fds, unix.PollFd{Fd: int32(fd), Events: ev})
-			return len(fds) - 1
-		}
+		fds := arr[:0]
 		io0, ioLeft, ioRight, io1 := -1, -1, -1, -1
 		switch lstat {
 		case 0:
-			io0 = add(0, unix.POLLIN)
+			io0 = len(fds)
+			fds = append(fds, unix.PollFd{Fd: 0, Events: unix.POLLIN})
 		case 1:
-			ioLeft = add(toProg, unix.POLLOUT)
+			ioLeft = len(fds)
+			fds = append(fds, unix.PollFd{Fd: toProg, Events: unix.POLLOUT})
 		}
 		if rstat == 0 {
-			ioRight = add(fromProg, unix.POLLIN)
+			ioRight = len(fds)
+			fds = append(fds, unix.PollFd{Fd: fromProg, Events: unix.POLLIN})
 		} else {
-			io1 = add(1, unix.POLLOUT)
+			io1 = len(fds)
+			fds = append(fds, unix.PollFd{Fd: 1, Events: unix.POLLOUT})
 		}
 		if _, err := unix.Poll(fds, -1); err != nil && err != unix.EINTR {
 			return
