@@ -3,7 +3,6 @@
 package main
 
 import (
-	"errors"
 	"os"
 	"strconv"
 	"strings"
@@ -25,17 +24,6 @@ func main() {
 	timeout := uint64(60)
 
 	opts, args, err := getopt.Parse(os.Args[1:], "bBcCt:r:a:")
-	// djb's sgetopt ends the options at any word starting with "--" and
-	// drops that word ("--x prog" runs prog); lib/getopt takes only "--"
-	// so and calls "--x" an illegal option "-". Until it follows sgetopt,
-	// treat that failure as the end of the options.
-	var ge *getopt.Error
-	if errors.As(err, &ge) && ge.Letter == '-' && !ge.Missing {
-		all := os.Args[1:]
-		if w := all[len(all)-len(args)-1]; strings.HasPrefix(w, "--") {
-			err = nil
-		}
-	}
 	for _, o := range opts {
 		switch o.Letter {
 		case 'b':

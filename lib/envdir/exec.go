@@ -38,8 +38,8 @@ func (e *Edits) Apply(env []string) []string {
 	copy(out, env)
 	for _, ed := range e.list {
 		for i, kv := range out {
-			if len(kv) > len(ed.name) && kv[len(ed.name)] == '=' && kv[:len(ed.name)] == ed.name ||
-				kv == ed.name {
+			// only NAME=...: an entry that is just "NAME" stays, as in C
+			if len(kv) > len(ed.name) && kv[len(ed.name)] == '=' && kv[:len(ed.name)] == ed.name {
 				out[i] = out[len(out)-1]
 				out = out[:len(out)-1]
 				break

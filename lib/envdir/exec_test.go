@@ -44,3 +44,12 @@ func TestLookupRemembersAccessDenied(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestApplyKeepsAnEntryWithoutEquals(t *testing.T) {
+	var e Edits
+	e.Unset("B")
+	got := e.Apply([]string{"B", "A=1", "Z=9"})
+	if !reflect.DeepEqual(got, []string{"B", "A=1", "Z=9"}) {
+		t.Fatalf("got %v", got)
+	}
+}

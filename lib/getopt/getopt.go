@@ -1,6 +1,6 @@
 // Package getopt parses options the way djb's sgetopt does: bundled flags
-// (-vRHl0), attached or separate values (-c40, -c 40), "--" ends the options,
-// and scanning stops at the first operand or at a lone "-". There is no
+// (-vRHl0), attached or separate values (-c40, -c 40), any word starting
+// with "--" ends the options and is dropped ("--x" as "--"), and scanning stops at the first operand or at a lone "-". There is no
 // permutation, unlike Go's flag package and GNU getopt.
 package getopt
 
@@ -34,7 +34,9 @@ func Parse(args []string, spec string) ([]Opt, []string, error) {
 		if len(a) < 2 || a[0] != '-' {
 			break
 		}
-		if a == "--" {
+		if a[1] == '-' {
+			// sgetopt ends the options at any word starting with "--"
+			// and drops it: "--x" is eaten like "--"
 			i++
 			break
 		}

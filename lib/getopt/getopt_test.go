@@ -24,6 +24,10 @@ func TestDoubleDashEndsOptionsAndLoneDashIsOperand(t *testing.T) {
 	if !reflect.DeepEqual(rest, []string{"-x"}) {
 		t.Fatalf("rest %v", rest)
 	}
+	_, rest, _ = Parse([]string{"-v", "--x", "-x"}, "vx")
+	if !reflect.DeepEqual(rest, []string{"-x"}) {
+		t.Fatalf("--x not eaten like --: rest %v", rest)
+	}
 	_, rest, _ = Parse([]string{"-", "-v"}, "v")
 	if !reflect.DeepEqual(rest, []string{"-", "-v"}) {
 		t.Fatalf("rest %v", rest)

@@ -7,7 +7,7 @@ package strerr
 import (
 	"errors"
 	"os"
-	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -20,11 +20,10 @@ const (
 // Prog is the name every message starts with.
 var Prog = "tinymx"
 
-// SetProg sets Prog from argv[0], as djb's programs use their basename.
+// SetProg sets Prog from argv[0] as djb's programs do: everything after
+// the last '/', which is empty for "" or "dir/".
 func SetProg(argv0 string) {
-	if argv0 != "" {
-		Prog = filepath.Base(argv0)
-	}
+	Prog = argv0[strings.LastIndexByte(argv0, '/')+1:]
 }
 
 // exit is replaced in tests.
@@ -92,9 +91,12 @@ func Errstr(err error) string {
 	if err == nil {
 		return "no error"
 	}
-	e := Errno(err)
-	if e == 0 {
+	var e syscall.Errno
+	if !errors.As(err, &e) {
 		return "unknown error"
+	}
+	if e == 0 {
+		return "no error"
 	}
 	if s, ok := errnoText[e]; ok {
 		return s

@@ -44,3 +44,18 @@ func TestFatalExitsWithCode(t *testing.T) {
 		t.Fatalf("code %d", code)
 	}
 }
+
+func TestSetProgTakesWhatFollowsTheLastSlash(t *testing.T) {
+	for argv0, want := range map[string]string{"/usr/bin/svc": "svc", "svc": "svc", "dir/": "", "": ""} {
+		SetProg(argv0)
+		if Prog != want {
+			t.Errorf("%q: %q", argv0, Prog)
+		}
+	}
+}
+
+func TestErrnoZeroIsNoError(t *testing.T) {
+	if got := Errstr(syscall.Errno(0)); got != "no error" {
+		t.Fatalf("got %q", got)
+	}
+}
