@@ -141,6 +141,7 @@ func main() {
 		os.Exit(0)
 	}
 
+	s.HandleSignals()
 	addr, err := address(host)
 	if err != nil {
 		fatal(111, err, "temporarily unable to figure out IP address for ", host)

@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -69,6 +70,7 @@ type Server struct {
 	// inflight are the connections accepted whose program (or helper)
 	// has not been started yet
 	inflight map[*conn]bool
+	signals  bool // HandleSignals done
 	// idleSince counts the times the server went idle, so that a
 	// delayed trim knows whether a connection came in meanwhile
 	idleSince uint64
@@ -125,14 +127,7 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 	}
 	s.init(local)
 
-	term := make(chan os.Signal, 1)
-	signal.Notify(term, syscall.SIGTERM)
-	go func() {
-		<-term
-		s.mu.Lock()
-		s.handOver()
-		os.Exit(0)
-	}()
+	s.HandleSignals()
 	chld := make(chan os.Signal, 1)
 	signal.Notify(chld, syscall.SIGCHLD)
 	go s.reap(chld)
@@ -186,6 +181,48 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 		s.mu.Unlock()
 		go s.handle(c)
 	}
+}
+
+// HandleSignals sets up what SIGTERM and the signals tcpserver leaves at
+// their default do; the program calls it where the C program sets up its
+// signals, before listening, so that none is lost once -1 says the port.
+func (s *Server) HandleSignals() {
+	if s.signals {
+		return
+	}
+	s.signals = true
+	term := make(chan os.Signal, 1)
+	signal.Notify(term, syscall.SIGTERM)
+	go func() {
+		<-term
+		s.mu.Lock()
+		s.handOver()
+		os.Exit(0)
+	}()
+	dieByDefault()
+	// The C program ignores SIGPIPE: a log reader that went away costs
+	// the log lines, not the server. Caught (not ignored), it is back at
+	// its default for the program.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+}
+
+// dieByDefault makes the signals the Go runtime catches and then ignores
+// (SIGALRM, SIGUSR1, ...) or answers with a stack dump and exit 2
+// (SIGQUIT) end tcpserver as their default action ends the C program:
+// svc -a must stop it. (A signal ignored when tcpserver started cannot be
+// told apart here, except SIGHUP and SIGINT, which are left to the runtime.)
+func dieByDefault() {
+	c := make(chan os.Signal, 1)
+	signal.Notify(c, unix.SIGQUIT, unix.SIGUSR1, unix.SIGUSR2, unix.SIGALRM, unix.SIGVTALRM,
+		unix.SIGXCPU, unix.SIGXFSZ, unix.SIGIO, unix.SIGPWR, unix.SIGSTKFLT)
+	go func() {
+		sig := (<-c).(syscall.Signal)
+		// struct sigaction, all zero: SIG_DFL, no flags, empty mask
+		var act [4]uintptr
+		unix.RawSyscall6(unix.SYS_RT_SIGACTION, uintptr(sig), uintptr(unsafe.Pointer(&act)), 0, 8, 0, 0)
+		unix.Kill(os.Getpid(), sig)
+		select {}
+	}()
 }
 
 // reap collects exited children on SIGCHLD and logs their raw wait status.

@@ -1,10 +1,13 @@
 package tcpserver
 
 import (
+	"bufio"
+	"io"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -371,6 +374,62 @@ func TestServerCorruptRulesDropConnection(t *testing.T) {
 		}
 		if logs["c"] != logs["go"] {
 			t.Errorf("cdb %q: log differs\nC:\n%s\nGo:\n%s", content, logs["c"], logs["go"])
+		}
+	}
+}
+
+// TestServerDiesOfSignalsAsC: signals tcpserver does not handle (svc -a's
+// SIGALRM, SIGUSR1, SIGUSR2, SIGHUP) end it with their default action, as
+// they end the C program; the Go runtime would ignore most of them.
+func TestServerDiesOfSignalsAsC(t *testing.T) {
+	bins := impls(t, "tcpserver")
+	for _, sig := range []syscall.Signal{syscall.SIGALRM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP} {
+		var res [2]string
+		for i, impl := range []string{"c", "go"} {
+			s := start(t, bins[impl], t.TempDir(), baseEnv(), "-HRl0", "127.0.0.1", "0", "true")
+			s.cmd.Process.Signal(sig)
+			harness.WaitFor(t, 10*time.Second, impl+" server exit on "+sig.String(), func() bool { return s.cmd.ProcessState != nil })
+			res[i] = s.cmd.ProcessState.String() + " stderr:" + s.log.String()
+		}
+		if res[0] != res[1] {
+			t.Errorf("%v: C %q, Go %q", sig, res[0], res[1])
+		}
+	}
+}
+
+// TestServerKeepsServingWhenLogReaderGoes: SIGPIPE is ignored, so a log
+// reader that went away costs the log, not the server (as in C).
+func TestServerKeepsServingWhenLogReaderGoes(t *testing.T) {
+	bins := impls(t, "tcpserver")
+	for _, impl := range []string{"c", "go"} {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(bins[impl], "-1", "-v", "-HRl0", "127.0.0.1", "0", "echo", "hi")
+		cmd.Env = baseEnv()
+		cmd.Stderr = pw
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		harness.Start(t, cmd)
+		pw.Close()
+		// the first status line, then nobody reads fd 2 any more
+		pr.SetReadDeadline(time.Now().Add(10 * time.Second))
+		if _, err := pr.Read(make([]byte, 1)); err != nil {
+			t.Fatalf("%s: %v", impl, err)
+		}
+		pr.Close()
+		line, _ := bufio.NewReader(io.LimitReader(out, 16)).ReadString('\n')
+		port, err := strconv.Atoi(strings.TrimSpace(line))
+		if err != nil {
+			t.Fatalf("%s printed %q for its port", impl, line)
+		}
+		for i := 0; i < 3; i++ {
+			if got := talk(t, nil, port, ""); got != "hi\n" {
+				t.Errorf("%s: connection %d after the log reader left got %q", impl, i, got)
+			}
 		}
 	}
 }
