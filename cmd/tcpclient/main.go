@@ -5,7 +5,9 @@ package main
 import (
 	"net/netip"
 	"os"
+	"os/signal"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -26,6 +28,10 @@ func main() {
 	// socket is moved there, so that the Go runtime cannot put its own
 	// descriptors (the poller) on them and lose them to the dup.
 	ucspi.ReserveFDs(6, 7)
+	// The C program ignores SIGPIPE until it runs the program: a closed
+	// fd 2 costs the -v line, not the connection. Caught (not ignored),
+	// it is back at its default for the program.
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
 
 	verbosity := 1
 	nodelay := false

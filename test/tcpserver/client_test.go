@@ -2,6 +2,7 @@ package tcpserver
 
 import (
 	"net"
+	"os"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -225,4 +226,30 @@ func fullListener(t *testing.T) int {
 		t.Cleanup(func() { c.Close() })
 	}
 	return port
+}
+
+// TestClientRunsProgramWhenStderrIsABrokenPipe: SIGPIPE is ignored until
+// the program runs (at its default again), as in the C tcpclient: the -v
+// line to a reader that left does not stop the connection.
+func TestClientRunsProgramWhenStderrIsABrokenPipe(t *testing.T) {
+	port := strconv.Itoa(echoServer(t, "greeting\n"))
+	bins := impls(t, "tcpclient")
+	var res [2]string
+	for i, impl := range []string{"c", "go"} {
+		pr, pw, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		pr.Close()
+		cmd := exec.Command(bins[impl], "-v", "-HRl0", "127.0.0.1", port, "sh", "-c",
+			"cat <&6; grep '^SigIgn' /proc/self/status; exit 7")
+		cmd.Env = baseEnv()
+		cmd.Stderr = pw
+		out, _, code := harness.Run(t, 30*time.Second, cmd)
+		pw.Close()
+		res[i] = string(out) + itoa(code)
+	}
+	if res[0] != res[1] {
+		t.Errorf("C %q, Go %q", res[0], res[1])
+	}
 }
