@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -47,7 +46,7 @@ func service(t *testing.T, dir, name, run string) string {
 func startSupervise(t *testing.T, prog, dir string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(prog, dir)
-	cmd.Stderr = &lockedBuffer{}
+	cmd.Stderr = &harness.Output{}
 	harness.Start(t, cmd)
 	waitOK(t, dir)
 	return cmd
@@ -131,25 +130,7 @@ func normSeconds(s string) string {
 	return regexp.MustCompile(` [0-9]+ seconds`).ReplaceAllString(s, " N seconds")
 }
 
-// lockedBuffer collects a child's stderr for later inspection.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func stderrOf(cmd *exec.Cmd) string { return cmd.Stderr.(*lockedBuffer).String() }
+func stderrOf(cmd *exec.Cmd) string { return cmd.Stderr.(*harness.Output).String() }
 
 // children lists the pids whose parent is ppid, with their command lines.
 func children(ppid int) map[int]string {

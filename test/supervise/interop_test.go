@@ -322,7 +322,7 @@ func TestMissingAndNonExecutableRunWarnEverySecondLikeC(t *testing.T) {
 			}
 			cmd := exec.Command(prog, "s")
 			cmd.Dir = dir
-			buf := &lockedBuffer{}
+			buf := &harness.Output{}
 			cmd.Stderr = buf
 			harness.Start(t, cmd)
 			start := time.Now()

@@ -52,7 +52,7 @@ func startSvscan(t *testing.T, svscan, dir, bin string) *exec.Cmd {
 	t.Helper()
 	cmd := exec.Command(svscan, dir)
 	cmd.Env = envWithPath(bin)
-	cmd.Stderr = &lockedBuffer{}
+	cmd.Stderr = &harness.Output{}
 	return harness.Start(t, cmd)
 }
 
@@ -202,7 +202,7 @@ func TestSvscanWithoutSuperviseInPathWarnsLikeC(t *testing.T) {
 		service(t, dir, "a/log", "exec sleep 1000")
 		cmd := exec.Command(prog, dir)
 		cmd.Env = []string{"PATH=" + t.TempDir()}
-		cmd.Stderr = &lockedBuffer{}
+		cmd.Stderr = &harness.Output{}
 		sc := harness.Start(t, cmd)
 		harness.WaitFor(t, 10*time.Second, "two warnings", func() bool { return strings.Count(stderrOf(sc), "\n") >= 2 })
 		got = append(got, stderrOf(sc))
@@ -297,7 +297,7 @@ func TestSvscanTakesRelativePathEntriesFromInsideTheServiceForItsLogger(t *testi
 			service(t, dir, "a/log", "exec /bin/sleep 1001")
 			cmd := exec.Command(pair[0], dir)
 			cmd.Env = []string{"PATH=.bin"}
-			cmd.Stderr = &lockedBuffer{}
+			cmd.Stderr = &harness.Output{}
 			sc := harness.Start(t, cmd)
 			want := "svscan: warning: unable to start supervise a/log: file does not exist\n"
 			waitOK(t, a)

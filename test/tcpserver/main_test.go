@@ -6,7 +6,6 @@ package tcpserver
 
 import (
 	"bufio"
-	"bytes"
 	"io"
 	"net"
 	"os"
@@ -15,36 +14,17 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"tinymx/test/harness"
 )
 
-// lockedBuffer collects a process's stderr while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // server is a running tcpserver (ours or the C one).
 type server struct {
 	cmd  *exec.Cmd
 	port int
-	log  *lockedBuffer
+	log  *harness.Output
 }
 
 // impls are the two programs under comparison.
@@ -68,7 +48,7 @@ func start(t *testing.T, bin, dir string, env []string, args ...string) *server 
 	cmd := exec.Command(bin, append([]string{"-1"}, args...)...)
 	cmd.Dir = dir
 	cmd.Env = env
-	log := &lockedBuffer{}
+	log := &harness.Output{}
 	cmd.Stderr = log
 	out, err := cmd.StdoutPipe()
 	if err != nil {

@@ -7,31 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"tinymx/test/harness"
 )
-
-// lockedBuffer collects a process's output while the test reads it.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // processesMentioning lists the pids whose command line contains s.
 func processesMentioning(s string) []int {
@@ -54,7 +35,7 @@ func TestMakeRunServesMailAndCtrlCStopsTheTreeCleanly(t *testing.T) {
 	harness.Bin(t, "svscan")
 	rundir := filepath.Join(t.TempDir(), "run")
 	port := harness.FreePort(t)
-	var out lockedBuffer
+	var out harness.Output
 	cmd := exec.Command(filepath.Join(harness.Root(), "demo/run.sh"))
 	cmd.Env = append(os.Environ(), "RUNDIR="+rundir, "PORT="+strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = &out, &out
