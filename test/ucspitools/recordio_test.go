@@ -199,11 +199,13 @@ func TestRecordioAndFixcrioWorkAfterTheirBinaryIsRemoved(t *testing.T) {
 }
 
 // When the input ends and the program exits at once, both EOFs are ready
-// together; the C copier handles its input side first in each round, so
-// "< [EOF]" is always logged, before "> [EOF]".
+// together; the copier handles its input side first in each round, so
+// "< [EOF]" is always logged, before "> [EOF]". (The C copier does the
+// same in nearly every run, but on a loaded machine it was seen to quit
+// with only "> [EOF]", so it is not the oracle here.)
 func TestRecordioLogsInputEOFBeforeOutputEOFWhenBothAreReady(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{harness.NeedPeer(t, "/usr/bin/recordio"), harness.Bin(t, "recordio")} {
+	for _, p := range []string{harness.Bin(t, "recordio")} {
 		for range 8 {
 			r := run(t, p, nil, nil, "true")
 			if got := string(pidPrefixRE.ReplaceAll(r.err, nil)); r.code != 0 || got != "< [EOF]\n> [EOF]\n" {
