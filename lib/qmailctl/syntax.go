@@ -46,19 +46,29 @@ func trimTrailing(b []byte) []byte {
 	return b
 }
 
+// nextEntry cuts the first line off data and trims its trailing
+// whitespace; it gives nil for a line both syntaxes skip (blank or '#').
+func nextEntry(data []byte) (line, rest []byte) {
+	if i := bytes.IndexByte(data, '\n'); i >= 0 {
+		line, rest = data[:i], data[i+1:]
+	} else {
+		line = data
+	}
+	line = trimTrailing(line)
+	if len(line) == 0 || line[0] == '#' {
+		return nil, rest
+	}
+	return line, rest
+}
+
 // StockLines splits data into lines the way control_readfile does: trailing
 // whitespace removed, empty lines and lines starting with '#' skipped.
 func StockLines(data []byte) [][]byte {
 	var out [][]byte
 	for len(data) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		line = trimTrailing(line)
-		if len(line) == 0 || line[0] == '#' {
+		line, data = nextEntry(data)
+		if line == nil {
 			continue
 		}
 		out = append(out, line)
@@ -77,13 +87,8 @@ func ExtendedLines(data []byte) [][]byte {
 	joining := false
 	for len(data) > 0 {
 		var line []byte
-		if i := bytes.IndexByte(data, '\n'); i >= 0 {
-			line, data = data[:i], data[i+1:]
-		} else {
-			line, data = data, nil
-		}
-		line = trimTrailing(line)
-		if len(line) == 0 || line[0] == '#' {
+		line, data = nextEntry(data)
+		if line == nil {
 			continue
 		}
 		if line[0] == '\\' {
