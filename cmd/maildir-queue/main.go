@@ -23,10 +23,8 @@ func run() (code int) {
 	}()
 	// qmail-queue gives up after 24 hours (exit 52).
 	time.AfterFunc(24*time.Hour, func() { os.Exit(52) })
-	dir := os.Getenv("MAILDIRQUEUE")
-	if dir == "" {
-		return 55
-	}
-	q := &qmailqueue.Maildir{Dir: dir}
+	// An unset, empty or relative $MAILDIRQUEUE is exit 55, decided by the
+	// store itself, as for qmail-smtpd's built-in store.
+	q := &qmailqueue.Maildir{Dir: os.Getenv("MAILDIRQUEUE")}
 	return qmailqueue.ExitCode(q.Store(os.Stdin, bufio.NewReaderSize(os.NewFile(1, "envelope"), 4096)))
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -89,10 +90,22 @@ func uniqueName(now time.Time, pid int) string {
 	return string(b)
 }
 
+// ErrConfig is the store's answer when Dir is not an absolute path
+// (qmail-queue's exit 55, "qq unable to read configuration"): an empty
+// $MAILDIRQUEUE would otherwise make "/tmp/NAME" and "/new/NAME" of the
+// system's root, and a relative one would depend on the directory the
+// program happens to run in.
+var ErrConfig error = &ExitError{Code: 55}
+
 // Open starts a message. Nothing touches the disk until the body passes
-// SpillAt or Commit is called.
+// SpillAt or Commit is called; with a Dir that is not absolute nothing
+// ever does, and Commit returns ErrConfig once the message has been read,
+// so the client gets qmail-queue's reply after its dot.
 func (q *Maildir) Open() (Message, error) {
 	m := &maildirMessage{q: q, start: time.Now(), spill: -1}
+	if !strings.HasPrefix(q.Dir, "/") {
+		m.err = ErrConfig
+	}
 	q.mu.Lock()
 	m.buf, q.spare = q.spare[:0], nil
 	q.mu.Unlock()

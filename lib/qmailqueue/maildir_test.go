@@ -343,3 +343,28 @@ func TestMaildirFullDiskIs53AndLeavesNothing(t *testing.T) {
 }
 
 func matches(re, s string) bool { return regexp.MustCompile(re).MatchString(s) }
+
+// A Dir that is empty or relative is exit 55 at Commit, and the store
+// writes nothing, even where the relative name exists (here: the test's
+// working directory holds a Maildir of that name).
+func TestMaildirNotAbsoluteIsExit55AndTouchesNothing(t *testing.T) {
+	parent := t.TempDir()
+	newMaildir(t, parent)
+	t.Chdir(parent)
+	for _, dir := range []string{"", "Maildir", "./Maildir"} {
+		q := &Maildir{Dir: dir, SpillAt: 16}
+		m, err := q.Open()
+		if err != nil {
+			t.Fatalf("%q: Open: %v", dir, err)
+		}
+		m.Write(bytes.Repeat([]byte("x"), 100)) // past SpillAt: no scratch file either
+		if code := ExitCode(m.Commit("a@x", []string{"b@y"})); code != 55 {
+			t.Errorf("%q: exit %d, want 55", dir, code)
+		}
+		for _, sub := range []string{"tmp", "new"} {
+			if n := listDir(t, filepath.Join(parent, "Maildir", sub)); len(n) != 0 {
+				t.Errorf("%q: %s/ holds %v", dir, sub, n)
+			}
+		}
+	}
+}

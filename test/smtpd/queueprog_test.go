@@ -51,3 +51,35 @@ func TestQueueProgramOutcomesReachTheClient(t *testing.T) {
 		s.nothingStored(t)
 	}
 }
+
+// $MAILDIRQUEUE set but empty, or relative, never reaches the file system:
+// the built-in store and maildir-queue (the same code) both answer
+// qmail-queue's exit 55 after the dot, and the session goes on. A relative
+// name that exists under the qmail home (where qmail-smtpd runs) is refused
+// too.
+func TestMaildirQueueEmptyOrRelativeIsUnableToReadConfiguration(t *testing.T) {
+	for _, value := range []string{"", "Maildir"} {
+		for _, program := range []bool{false, true} {
+			s := startStack(t, config{noMaildirQueue: true, program: program,
+				env: []string{"MAILDIRQUEUE=" + value}})
+			conn := dial(t, s.addr)
+			conn.expect("220 ")
+			conn.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+			conn.expect("250 ok")
+			conn.expect("250 ok")
+			conn.expect("354 go ahead")
+			sendData(conn, 100<<10, nil) // past the spill size: no scratch file either
+			conn.send(".\r\n")
+			want := "451 qq unable to read configuration (#4.3.0)"
+			if got := conn.line(); got != want {
+				t.Errorf("MAILDIRQUEUE=%q, maildir-queue %v: reply %q, want %q", value, program, got, want)
+			}
+			conn.send("NOOP\r\n")
+			conn.expect("250 ok")
+			s.nothingStored(t)
+			if n := listNames(t, s.maildir+"/tmp"); len(n) != 0 {
+				t.Errorf("MAILDIRQUEUE=%q: tmp/ holds %v", value, n)
+			}
+		}
+	}
+}
