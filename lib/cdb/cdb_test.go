@@ -223,8 +223,46 @@ func FuzzReader(f *testing.F) {
 			if ok1 != ok2 || (err1 == nil) != (err2 == nil) || !bytes.Equal(v1, v2) {
 				t.Fatalf("key %q: memory %q %v %v, pread %q %v %v", k, v1, ok1, err1, v2, ok2, err2)
 			}
+			// Has finds at least what Get finds, in both modes alike.
+			h1, herr1 := mem.Has(k)
+			h2, herr2 := pr.Has(k)
+			if h1 != h2 || (herr1 == nil) != (herr2 == nil) || (ok1 && !h1) {
+				t.Fatalf("key %q: Has memory %v %v, pread %v %v; Get %v", k, h1, herr1, h2, herr2, ok1)
+			}
 		}
 	})
+}
+
+// A record whose data length runs past the end of the file: Has finds its
+// key, as djb's cdb_find does (it never reads the data), while Get, which
+// must return the data, reports a format error.
+func TestHasFindsAKeyWhoseDataRunsPastTheEnd(t *testing.T) {
+	b := build(t, []rec{{"a.test", ""}})
+	binary.LittleEndian.PutUint32(b[headerSize+4:], 1<<30) // the record's dlen
+	for _, db := range []*CDB{FromBytes(b), preadOf(t, b)} {
+		if ok, err := db.Has([]byte("a.test")); !ok || err != nil {
+			t.Errorf("pread %v: Has = %v, %v; want true, nil", db.pread, ok, err)
+		}
+		if ok, err := db.Has([]byte("b.test")); ok || err != nil {
+			t.Errorf("pread %v: Has(absent) = %v, %v", db.pread, ok, err)
+		}
+		if _, _, err := db.Get([]byte("a.test")); !IsFormat(err) {
+			t.Errorf("pread %v: Get error %v, want a format error", db.pread, err)
+		}
+	}
+}
+
+// preadOf is a database read on demand from a memfd holding b.
+func preadOf(t *testing.T, b []byte) *CDB {
+	fd, err := unix.MemfdCreate("cdb", unix.MFD_CLOEXEC)
+	if err != nil {
+		t.Skip("no memfd")
+	}
+	t.Cleanup(func() { unix.Close(fd) })
+	if _, err := unix.Pwrite(fd, b, 0); err != nil {
+		t.Fatal(err)
+	}
+	return &CDB{pread: true, fd: fd, size: uint64(len(b))}
 }
 
 func BenchmarkGet(b *testing.B) {

@@ -280,20 +280,45 @@ type probe struct {
 	started bool
 }
 
-// next finds the next record of key from p, as djb's cdb_findnext.
+// Has reports whether a record with key exists. Like djb's cdb_find,
+// which qmail-smtpd calls for morercpthosts.cdb, it reads the key and not
+// the data, so a record whose data length runs past the end of the file
+// is still found (Get reports ErrFormat for it).
+func (c *CDB) Has(key []byte) (bool, error) {
+	var p probe
+	_, _, ok, err := c.locate(key, &p)
+	return ok, err
+}
+
+// next finds the next record of key from p and reads its data.
 func (c *CDB) next(key []byte, p *probe) ([]byte, bool, error) {
+	dpos, dlen, ok, err := c.locate(key, p)
+	if !ok || err != nil {
+		return nil, false, err
+	}
+	v, err := c.read(dpos, dlen, nil)
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+// locate finds the next record of key from p, as djb's cdb_findnext, and
+// returns where its data starts and the length the record gives, not yet
+// checked against the file.
+func (c *CDB) locate(key []byte, p *probe) (dpos, dlen uint64, ok bool, err error) {
 	if c.initErr != nil {
-		return nil, false, c.initErr
+		return 0, 0, false, c.initErr
 	}
 	if !p.started {
 		p.started = true
 		h := Hash(key)
 		hpos, hslots, err := c.u32pair(uint64(h<<3) & 2047)
 		if err != nil {
-			return nil, false, err
+			return 0, 0, false, err
 		}
 		if hslots == 0 {
-			return nil, false, nil
+			return 0, 0, false, nil
 		}
 		p.khash = h
 		p.hpos = uint64(hpos)
@@ -303,7 +328,7 @@ func (c *CDB) next(key []byte, p *probe) ([]byte, bool, error) {
 	for p.loop < p.hslots {
 		h, pos, err := c.u32pair(p.kpos)
 		if err != nil {
-			return nil, false, err
+			return 0, 0, false, err
 		}
 		if pos == 0 {
 			break
@@ -316,28 +341,24 @@ func (c *CDB) next(key []byte, p *probe) ([]byte, bool, error) {
 		if h != p.khash {
 			continue
 		}
-		klen, dlen, err := c.u32pair(uint64(pos))
+		klen, n, err := c.u32pair(uint64(pos))
 		if err != nil {
-			return nil, false, err
+			return 0, 0, false, err
 		}
 		if uint64(klen) != uint64(len(key)) {
 			continue
 		}
 		same, err := c.keyAt(uint64(pos)+8, key)
 		if err != nil {
-			return nil, false, err
+			return 0, 0, false, err
 		}
 		if !same {
 			continue
 		}
-		v, err := c.read(uint64(pos)+8+uint64(klen), uint64(dlen), nil)
-		if err != nil {
-			return nil, false, err
-		}
-		return v, true, nil
+		return uint64(pos) + 8 + uint64(klen), uint64(n), true, nil
 	}
 	p.loop = p.hslots
-	return nil, false, nil
+	return 0, 0, false, nil
 }
 
 // Iterator walks the records of one key in insertion order.

@@ -84,8 +84,9 @@ func (l *LazyCDB) Has(key []byte) (bool, error) {
 	if l.db == nil {
 		return false, nil
 	}
-	_, ok, err := l.db.Get(key)
-	return ok, err
+	// Only the key matters, as for notqmail's cdb_find: a record whose
+	// data runs past the end of the file still lists its key.
+	return l.db.Has(key)
 }
 
 // Close releases the file if it was opened.

@@ -235,6 +235,28 @@ func runDialog(t *testing.T, bin, src string) {
 			if err := os.WriteFile(p, unescape(t, text), 0644); err != nil {
 				t.Fatal(err)
 			}
+		case "patch":
+			// patch FILE OFFSET BYTES: overwrite bytes of a file made
+			// earlier (a damaged cdb).
+			f := strings.Fields(arg)
+			if len(f) != 3 {
+				t.Fatalf("line %d: patch FILE OFFSET BYTES", n+1)
+			}
+			off, err := strconv.ParseInt(f[1], 10, 64)
+			if err != nil {
+				t.Fatalf("line %d: %v", n+1, err)
+			}
+			fh, err := os.OpenFile(filepath.Join(dir, f[0]), os.O_WRONLY, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = fh.WriteAt(unescape(t, f[2]), off)
+			if cerr := fh.Close(); err == nil {
+				err = cerr
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
 		case "rm":
 			os.Remove(filepath.Join(dir, arg))
 		case "chmod":
