@@ -24,7 +24,7 @@ import (
 //
 // The message streams in before the envelope, and the envelope decides
 // the first lines of the file: up to SpillAt bytes are held in memory;
-// past that the body goes to a scratch file in tmp/ that Commit copies
+// past that the body goes to a nameless scratch file in tmp/ that Commit copies
 // behind the header in the kernel (copy_file_range), so memory stays
 // bounded whatever the size.
 type Maildir struct {
@@ -117,15 +117,14 @@ func (q *Maildir) Open() (Message, error) {
 }
 
 type maildirMessage struct {
-	q       *Maildir
-	start   time.Time
-	pid     int
-	buf     []byte
-	spill   int // scratch file fd, -1 when none
-	spillNm string
-	spillN  int64
-	err     error // first write error (exit code 53)
-	done    bool
+	q      *Maildir
+	start  time.Time
+	pid    int
+	buf    []byte
+	spill  int // scratch file fd (no name), -1 when none
+	spillN int64
+	err    error // first write error (exit code 53)
+	done   bool
 }
 
 func (m *maildirMessage) Pid() int { return m.pid }
@@ -157,12 +156,11 @@ func (m *maildirMessage) Write(b []byte) (int, error) {
 }
 
 func (m *maildirMessage) startSpill() error {
-	name := m.q.Dir + "/tmp/" + uniqueName(time.Now(), m.pid)
-	fd, err := unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FileMode)
+	fd, err := m.q.scratch(m.pid)
 	if err != nil {
 		return createErr(err, 63)
 	}
-	m.spill, m.spillNm = fd, name
+	m.spill = fd
 	if err := writeAll(fd, m.buf); err != nil {
 		return &ExitError{Code: 53}
 	}
@@ -171,10 +169,31 @@ func (m *maildirMessage) startSpill() error {
 	return nil
 }
 
+// scratch opens a file for a large body in tmp/ that has no name, so a
+// process killed mid-DATA leaves nothing behind (Maildir readers would
+// only clear a named one after 36 hours): O_TMPFILE, or where the file
+// system refuses it, a new name unlinked at once.
+func (q *Maildir) scratch(pid int) (int, error) {
+	dir := q.Dir + "/tmp"
+	fd, err := unix.Open(dir, unix.O_RDWR|unix.O_TMPFILE|unix.O_CLOEXEC, FileMode)
+	if err == nil {
+		return fd, nil
+	}
+	if err != unix.EOPNOTSUPP && err != unix.EISDIR && err != unix.EINVAL {
+		return -1, err
+	}
+	name := dir + "/" + uniqueName(time.Now(), pid)
+	fd, err = unix.Open(name, unix.O_RDWR|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FileMode)
+	if err != nil {
+		return -1, err
+	}
+	unix.Unlink(name)
+	return fd, nil
+}
+
 func (m *maildirMessage) dropSpill() {
 	if m.spill >= 0 {
 		unix.Close(m.spill)
-		unix.Unlink(m.spillNm)
 		m.spill = -1
 	}
 }
@@ -255,7 +274,7 @@ func (m *maildirMessage) store(from string, to []string) error {
 	w.Reset(nil)
 	step("write")
 	if m.spill >= 0 {
-		if err := copyFD(fd, m.spillNm, m.spillN); err != nil {
+		if err := copyFD(fd, m.spill, m.spillN); err != nil {
 			return fail(53)
 		}
 	}
@@ -333,20 +352,16 @@ func createErr(err error, code int) error {
 	return &ExitError{Code: code}
 }
 
-func copyFD(dst int, src string, n int64) error {
-	sfd, err := unix.Open(src, unix.O_RDONLY|unix.O_CLOEXEC, 0)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(sfd)
+// copyFD appends the first n bytes of the file src to dst, in the kernel.
+func copyFD(dst, src int, n int64) error {
 	var off int64
 	for off < n {
-		k, err := unix.CopyFileRange(sfd, &off, dst, nil, int(min(n-off, 1<<30)), 0)
+		k, err := unix.CopyFileRange(src, &off, dst, nil, int(min(n-off, 1<<30)), 0)
 		if err == unix.EINTR {
 			continue
 		}
 		if err != nil || k == 0 {
-			return copyRW(dst, sfd, off, n, err)
+			return copyRW(dst, src, off, n, err)
 		}
 	}
 	return nil

@@ -175,8 +175,9 @@ func TestClientGoneMidDataStoresNothing(t *testing.T) {
 	}
 }
 
-// qmail-smtpd killed outright mid-DATA: the partial message may stay in
-// tmp/ (Maildir readers ignore it) but never reaches new/.
+// qmail-smtpd killed outright mid-DATA: the partial message never reaches
+// new/, and nothing stays in tmp/ either (the store's scratch file for a
+// large body has no name).
 func TestQmailSmtpdKilledMidDataStoresNothing(t *testing.T) {
 	for _, program := range []bool{false, true} {
 		s := startStack(t, config{program: program})
@@ -188,6 +189,12 @@ func TestQmailSmtpdKilledMidDataStoresNothing(t *testing.T) {
 		c.expect("250 ok")
 		c.expect("354 go ahead")
 		sendData(c, 1<<20, nil)
+		if !program {
+			// Kill it once the body is in the scratch file, not before.
+			harness.WaitFor(t, 60*time.Second, "the store's scratch file", func() bool {
+				return holdsFileIn(pid, s.maildir+"/tmp/")
+			})
+		}
 		syscall.Kill(pid, syscall.SIGKILL)
 		s.waitIdle(t)
 		// maildir-queue, if any, sees EOF without an envelope and exits.
@@ -195,7 +202,22 @@ func TestQmailSmtpdKilledMidDataStoresNothing(t *testing.T) {
 			return s.queueProgram() == 0
 		})
 		s.nothingStored(t)
+		if n := listNames(t, s.maildir+"/tmp"); len(n) != 0 {
+			t.Errorf("maildir-queue %v: tmp/ holds %v", program, n)
+		}
 	}
+}
+
+// holdsFileIn reports whether process pid has a file open under dir.
+func holdsFileIn(pid int, dir string) bool {
+	fds, _ := os.ReadDir("/proc/" + itoa(pid) + "/fd")
+	for _, fd := range fds {
+		l, err := os.Readlink("/proc/" + itoa(pid) + "/fd/" + fd.Name())
+		if err == nil && strings.HasPrefix(l, dir) {
+			return true
+		}
+	}
+	return false
 }
 
 // The queue program killed mid-DATA: stock's "qq crashed" after the final
