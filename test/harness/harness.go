@@ -85,6 +85,19 @@ func missing(t testing.TB, why string) {
 	t.Skip(why)
 }
 
+// Patience is the least any wait of the harness lasts before it fails the
+// test. A bound a test gives is a guard against a hang, never a measure of
+// speed: CI runs on a loaded 2-core machine where a trivial program can take
+// seconds to start, and a passing test waits only as long as it needs.
+const Patience = 60 * time.Second
+
+// guard is the hang guard for a wait the caller bounded by d.
+func guard(d time.Duration) time.Duration { return max(d, Patience) }
+
+// exited holds, for each command started by Start, a channel closed once
+// its Wait has returned.
+var exited sync.Map // *exec.Cmd -> chan struct{}
+
 // Start starts cmd in its own process group; when the test ends the group
 // gets SIGTERM, then SIGKILL after 2 s, and is waited for.
 func Start(t testing.TB, cmd *exec.Cmd) *exec.Cmd {
@@ -97,6 +110,7 @@ func Start(t testing.TB, cmd *exec.Cmd) *exec.Cmd {
 		t.Fatalf("start %s: %v", cmd.Path, err)
 	}
 	done := make(chan struct{})
+	exited.Store(cmd, done)
 	go func() {
 		cmd.Wait()
 		close(done)
@@ -113,19 +127,32 @@ func Start(t testing.TB, cmd *exec.Cmd) *exec.Cmd {
 		}
 		// the leader is gone; make sure nothing else of the group lives on
 		syscall.Kill(-pgid, syscall.SIGKILL)
+		exited.Delete(cmd)
 	})
 	return cmd
 }
 
-// Done reports whether a process started by Start has exited.
+// Done reports whether a process started by Start has exited and been
+// reaped. It asks the Wait, never the pid: once reaped, the pid can belong
+// to another process.
 func Done(cmd *exec.Cmd) bool {
-	return cmd.Process != nil && syscall.Kill(cmd.Process.Pid, 0) != nil
+	d, ok := exited.Load(cmd)
+	if !ok {
+		panic("harness.Done: command not started by harness.Start")
+	}
+	select {
+	case <-d.(chan struct{}):
+		return true
+	default:
+		return false
+	}
 }
 
 // WaitFor polls cond every 10 ms until it holds; the test fails with what
-// when timeout passes first.
+// when timeout (at least Patience) passes first.
 func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
+	timeout = guard(timeout)
 	deadline := time.Now().Add(timeout)
 	for !cond() {
 		if time.Now().After(deadline) {
@@ -147,10 +174,12 @@ func FreePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// Run runs cmd in its own process group, killed after timeout, and returns
-// its stdout, stderr and exit code (-1 when killed by a signal or not run).
+// Run runs cmd in its own process group, killed after timeout (at least
+// Patience), and returns its stdout, stderr and exit code (-1 when killed by
+// a signal or not run).
 func Run(t testing.TB, timeout time.Duration, cmd *exec.Cmd) (stdout, stderr []byte, code int) {
 	t.Helper()
+	timeout = guard(timeout)
 	var out, errb bytes.Buffer
 	if cmd.Stdout == nil {
 		cmd.Stdout = &out
