@@ -177,7 +177,7 @@ func TestFiltersFlushBeforeWaitingForInput(t *testing.T) {
 					if !strings.HasSuffix(l, strings.TrimPrefix(chunks[len(chunks)-1], "19bf2ef02e94")) {
 						t.Errorf("%s: got %q for %q", bin, l, chunks)
 					}
-				case <-time.After(5 * time.Second):
+				case <-time.After(harness.Patience):
 					t.Fatalf("%s held back its output for %q", bin, chunks)
 				}
 			}

@@ -103,8 +103,8 @@ func startStack(t testing.TB, c config) *stack {
 			t.Fatalf("tcpserver -1 printed %q", p)
 		}
 		s.addr = "127.0.0.1:" + p
-	case <-time.After(10 * time.Second):
-		t.Fatal("tcpserver did not print its port within 10 s")
+	case <-time.After(harness.Patience):
+		t.Fatalf("tcpserver did not print its port within %v", harness.Patience)
 	}
 	return s
 }

@@ -47,7 +47,7 @@ func TestReadproctitleRollsTheTitleLikeC(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s at end of input: %v", prog, err)
 			}
-		case <-time.After(10 * time.Second):
+		case <-time.After(harness.Patience):
 			t.Fatalf("%s did not exit at end of input", prog)
 		}
 	}

@@ -118,9 +118,10 @@ func TestKilledSuperviseIsReplacedAndTheTreeSettles(t *testing.T) {
 			}
 			return false
 		})
-		if el := time.Since(killed); el > 6*time.Second {
-			t.Errorf("%s: new supervise took %v", impl.svscan, el)
-		}
+		// How soon is svscan's five-second scan; no bound here, since on
+		// a loaded machine any bound can be passed (the wait above is a
+		// hang guard).
+		t.Logf("%s: new supervise forked %v after the kill", impl.svscan, time.Since(killed))
 		second := waitPid(t, s, orphan, 16*time.Second)
 		if !alive(orphan) {
 			t.Fatalf("%s: the orphaned run %d died; daemontools leaves it running", impl.svscan, orphan)

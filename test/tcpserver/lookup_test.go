@@ -195,7 +195,9 @@ func TestServerIdentTimeoutIsBounded(t *testing.T) {
 	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-Hl0", "-t1", "127.0.0.1", "0", "sh", "-c", "echo ${TCPREMOTEINFO-unset}")
 	t0 := time.Now()
 	got := talk(t, &net.TCPAddr{IP: net.ParseIP("127.0.113.9")}, s.port, "")
-	if got != "unset\n" || time.Since(t0) > 5*time.Second || time.Since(t0) < 900*time.Millisecond {
+	// -t1 waits a second for the ident answer; the upper bound only tells
+	// it from the default 26 s, with room for a loaded machine.
+	if got != "unset\n" || time.Since(t0) > 20*time.Second || time.Since(t0) < 900*time.Millisecond {
 		t.Errorf("got %q after %v", got, time.Since(t0))
 	}
 }
@@ -293,7 +295,7 @@ func TestServerSigtermServesConnectionsInProgress(t *testing.T) {
 		var got string
 		select {
 		case got = <-out:
-		case <-time.After(20 * time.Second):
+		case <-time.After(harness.Patience):
 			t.Fatalf("%s: client not served", impl)
 		}
 		s.waitLog(t, `ok [0-9]+ `, 1)

@@ -68,7 +68,7 @@ func start(t *testing.T, bin, dir string, env []string, args ...string) *server 
 			t.Fatalf("%s printed %q for its port; log: %s", bin, line, log.String())
 		}
 		return &server{cmd: cmd, port: p, log: log}
-	case <-time.After(10 * time.Second):
+	case <-time.After(harness.Patience):
 		t.Fatalf("%s did not print its port; log: %s", bin, log.String())
 	}
 	return nil
