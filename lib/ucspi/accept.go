@@ -1,0 +1,178 @@
+package ucspi
+
+import (
+	"net/netip"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"tinymx/lib/envdir"
+)
+
+// Serve takes over the listening socket fd (bound to local) and accepts
+// connections until SIGTERM, which exits 0 and leaves the children alone.
+func (s *Server) Serve(fd int, local netip.AddrPort) {
+	s.fd, s.local = fd, local
+	// the program inherits our fd 2, or none when it is closed
+	s.stderr = 2
+	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err != nil {
+		s.stderr = ^uintptr(0)
+	}
+	s.init(local)
+
+	s.HandleSignals()
+	chld := make(chan os.Signal, 1)
+	signal.Notify(chld, syscall.SIGCHLD)
+	go s.reap(chld)
+
+	// Accepting through Go's poller, not in a blocking accept(2), keeps
+	// the server going on one thread: the scheduler never waits for a
+	// blocked accept to hand its processor back.
+	unix.SetNonblock(fd, true)
+	lf := os.NewFile(uintptr(fd), "listener")
+	rc, err := lf.SyscallConn()
+	if err != nil {
+		rc = nil
+	}
+	accept := func() (int, unix.Sockaddr, error) {
+		if rc == nil {
+			unix.SetNonblock(fd, false)
+			return unix.Accept4(fd, unix.SOCK_CLOEXEC)
+		}
+		var nfd int
+		var sa unix.Sockaddr
+		var aerr error
+		err := rc.Read(func(fd uintptr) bool {
+			nfd, sa, aerr = unix.Accept4(int(fd), unix.SOCK_CLOEXEC)
+			return aerr != unix.EAGAIN
+		})
+		if err != nil {
+			return -1, nil, err
+		}
+		return nfd, sa, aerr
+	}
+
+	s.mu.Lock()
+	s.status()
+	time.AfterFunc(idleTrim, func() { s.trimIfIdle(0) })
+	s.mu.Unlock()
+	for {
+		s.mu.Lock()
+		for s.count >= s.Limit {
+			s.room.Wait()
+		}
+		s.mu.Unlock()
+		nfd, sa, err := accept()
+		if err != nil {
+			continue
+		}
+		c := s.newConn(nfd, AddrPort(sa))
+		s.mu.Lock()
+		s.count++
+		s.status()
+		s.inflight[c] = true
+		s.mu.Unlock()
+		go s.handle(c)
+	}
+}
+
+// reap collects exited children on SIGCHLD and logs their raw wait status.
+func (s *Server) reap(chld chan os.Signal) {
+	for range chld {
+		for {
+			var ws unix.WaitStatus
+			pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+			if err == unix.EINTR {
+				continue
+			}
+			if err != nil || pid <= 0 {
+				break
+			}
+			// Taking the lock after wait4 matters: whoever started pid
+			// holds it until pid is registered and its lines written.
+			s.mu.Lock()
+			if c, ok := s.children[pid]; ok {
+				delete(s.children, pid)
+				if s.Verbosity >= Verbose {
+					b := make([]byte, 0, 64)
+					b = append(b, s.Prog...)
+					b = append(b, ": end "...)
+					b = strconv.AppendInt(b, int64(pid), 10)
+					b = append(b, " status "...)
+					b = strconv.AppendUint(b, uint64(uint32(ws)), 10)
+					b = append(b, '\n')
+					os.Stderr.Write(b)
+				}
+				s.release(c)
+			}
+			s.mu.Unlock()
+		}
+	}
+}
+
+// release gives back a connection's place; s.mu is held.
+func (s *Server) release(c child) {
+	if c.counted {
+		if s.perIP[c.ip] <= 1 {
+			delete(s.perIP, c.ip)
+		} else {
+			s.perIP[c.ip]--
+		}
+	}
+	s.count--
+	s.status()
+	s.room.Signal()
+	if s.count == 0 {
+		s.idleSince++
+		gen := s.idleSince
+		time.AfterFunc(idleTrim, func() { s.trimIfIdle(gen) })
+	}
+}
+
+// idleTrim is how long the server must have had no connection before it
+// gives memory back.
+const idleTrim = 2 * time.Second
+
+// trimIfIdle returns freed heap and the program text pages the last
+// connections touched, when nothing happened since generation gen.
+func (s *Server) trimIfIdle(gen uint64) {
+	s.mu.Lock()
+	idle := s.count == 0 && s.idleSince == gen
+	s.mu.Unlock()
+	if idle {
+		debug.FreeOSMemory()
+		TrimResident()
+	}
+}
+
+type child struct {
+	ip      string
+	counted bool // holds a place in perIP
+}
+
+// conn is one accepted connection on its way to the program.
+type conn struct {
+	Conn
+	fd     int
+	banner atomic.Bool // -B written (handOver must not write it again)
+	ipstr  string      // client address for the pid line and rules (v4-mapped: IPv4)
+	env    envdir.Edits
+	deny   bool
+	max    uint64
+	die    string
+	hdie   bool
+}
+
+func (s *Server) newConn(fd int, remote netip.AddrPort) *conn {
+	c := &conn{fd: fd, max: s.MaxConnIP, die: s.DieMsg, hdie: s.HasDieMsg}
+	c.V6 = s.v6
+	c.Remote = remote
+	c.ipstr = IPString(remote.Addr())
+	return c
+}

@@ -1,0 +1,101 @@
+package ucspi
+
+import (
+	"errors"
+	"strconv"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"tinymx/lib/envdir"
+	"tinymx/lib/strerr"
+)
+
+// handle does what the C program's forked child does before exec, in
+// this process, then starts the program (or the helper) exactly once.
+func (s *Server) handle(c *conn) {
+	if err := s.prepare(c); err != nil {
+		s.helper(c, 111, "", err)
+		return
+	}
+	if c.deny {
+		s.helper(c, 100, "deny", nil)
+		return
+	}
+	if !s.admit(c) {
+		return
+	}
+	s.run(c)
+}
+
+// run starts the program once, with the socket as fd 0 and fd 1, and logs
+// its real pid in the C program's order.
+func (s *Server) run(c *conn) {
+	env := c.env.Apply(s.Env)
+	path, err := envdir.Lookup(s.Argv[0], s.Env)
+	if err == nil {
+		attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(c.fd), uintptr(c.fd), s.stderr}}
+		s.mu.Lock()
+		delete(s.inflight, c)
+		var pid int
+		pid, err = syscall.ForkExec(path, s.Argv, attr)
+		if err == nil {
+			s.children[pid] = child{ip: c.ipstr, counted: c.max > 0}
+			s.pidLine(c, pid)
+			s.say(Verbose, c.Decision(s.Prog, "ok", pid))
+			s.mu.Unlock()
+			unix.Close(c.fd)
+			return
+		}
+		s.mu.Unlock()
+	}
+	s.helper(c, 111, "ok", &stepError{"unable to run " + s.Argv[0], err})
+}
+
+// HelperEnv marks the helper process: tcpserver started with it set only
+// exits with its value. It stands in for the C program's forked child
+// where no program runs (a denied or failed connection), so that the pid
+// and end lines name a real process, as they do in the C program.
+const HelperEnv = "TINYMX_TCPSERVER_EXIT"
+
+// HelperExit is the code the helper exits with, when this process is one.
+func HelperExit() (int, bool) {
+	v, ok := syscall.Getenv(HelperEnv)
+	if !ok {
+		return 0, false
+	}
+	return int(ulong(v)), true
+}
+
+// helper starts the stand-in process that exits with code, and logs what
+// the C child would have: the pid line, the decision line (word "deny", or
+// "ok" before a failed exec, "" for none) and the warning of err.
+func (s *Server) helper(c *conn, code int, word string, err error) {
+	ch := child{ip: c.ipstr, counted: c.max > 0 && word == "ok"}
+	s.mu.Lock()
+	delete(s.inflight, c)
+	pid, ferr := forkExit(code)
+	if ferr != nil {
+		// the re-executed helper: slower, but an ordinary fork+exec
+		attr := &syscall.ProcAttr{Env: []string{HelperEnv + "=" + strconv.Itoa(code)}}
+		pid, ferr = syscall.ForkExec(s.Self, []string{s.Prog}, attr)
+	}
+	if ferr != nil {
+		s.line(Errors, drop, "unable to fork: ", strerr.Errstr(ferr))
+		s.release(ch)
+		s.mu.Unlock()
+		unix.Close(c.fd)
+		return
+	}
+	s.children[pid] = ch
+	s.pidLine(c, pid)
+	if word != "" {
+		s.say(Verbose, c.Decision(s.Prog, word, pid))
+	}
+	var se *stepError
+	if errors.As(err, &se) {
+		s.line(Errors, drop, se.what, ": ", strerr.Errstr(se.err))
+	}
+	s.mu.Unlock()
+	unix.Close(c.fd)
+}
