@@ -6,19 +6,15 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
-	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"tinymx/lib/envdir"
 )
 
 // Serve takes over the listening socket fd (bound to local) and accepts
 // connections until SIGTERM, which exits 0 and leaves the children alone.
 func (s *Server) Serve(fd int, local netip.AddrPort) {
-	s.fd, s.local = fd, local
 	// the program inherits our fd 2, or none when it is closed
 	s.stderr = 2
 	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err != nil {
@@ -72,7 +68,7 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 		if err != nil {
 			continue
 		}
-		c := s.newConn(nfd, AddrPort(sa))
+		c := newConn(nfd, AddrPort(sa))
 		s.mu.Lock()
 		s.count++
 		s.status()
@@ -158,21 +154,12 @@ type child struct {
 
 // conn is one accepted connection on its way to the program.
 type conn struct {
-	Conn
-	fd     int
-	banner atomic.Bool // -B written (handOver must not write it again)
-	ipstr  string      // client address for the pid line and rules (v4-mapped: IPv4)
-	env    envdir.Edits
-	deny   bool
-	max    uint64
-	die    string
-	hdie   bool
+	Accepted
+	p Prepared
 }
 
-func (s *Server) newConn(fd int, remote netip.AddrPort) *conn {
-	c := &conn{fd: fd, max: s.MaxConnIP, die: s.DieMsg, hdie: s.HasDieMsg}
-	c.V6 = s.v6
-	c.Remote = remote
-	c.ipstr = IPString(remote.Addr())
+func newConn(fd int, remote netip.AddrPort) *conn {
+	c := &conn{}
+	c.FD, c.Remote = fd, remote
 	return c
 }

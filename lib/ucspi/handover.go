@@ -70,8 +70,8 @@ func (s *Server) handOver() {
 	files := []uintptr{^uintptr(0), ^uintptr(0), s.stderr}
 	marks := make([]byte, 0, len(s.inflight))
 	for c := range s.inflight {
-		files = append(files, uintptr(c.fd))
-		if c.banner.Load() {
+		files = append(files, uintptr(c.FD))
+		if c.Banner.Load() {
 			marks = append(marks, 'b')
 		} else {
 			marks = append(marks, '-')
@@ -103,8 +103,8 @@ func (s *Server) Finish(marks string) {
 		if s.inflight == nil {
 			s.init(AddrPort(la))
 		}
-		c := s.newConn(fd, AddrPort(ra))
-		c.banner.Store(marks[i] == 'b')
+		c := newConn(fd, AddrPort(ra))
+		c.Banner.Store(marks[i] == 'b')
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

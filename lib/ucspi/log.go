@@ -41,5 +41,5 @@ func (s *Server) line(level int, parts ...string) {
 }
 
 func (s *Server) pidLine(c *conn, pid int) {
-	s.line(Verbose, "pid ", strconv.Itoa(pid), " from ", c.ipstr)
+	s.line(Verbose, "pid ", strconv.Itoa(pid), " from ", c.p.IP)
 }

@@ -4,13 +4,35 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
+	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/cdb"
-	"tinymx/lib/dns"
+	"tinymx/lib/envdir"
 	"tinymx/lib/rules"
 )
+
+// Accepted is a connection as the accept loop hands it on.
+type Accepted struct {
+	FD     int
+	Remote netip.AddrPort
+	// Banner is set once -B's banner is written, so that the process a
+	// terminated server hands the connection to does not write it again.
+	Banner atomic.Bool
+}
+
+// Prepared is what the C program's forked child knows of a connection
+// when it is about to run the program: its environment and its verdict.
+type Prepared struct {
+	Conn                   // addresses and names: the TCP* variables and the ok and deny lines
+	IP        string       // the client's address in rules and the pid line (v4-mapped: IPv4)
+	Env       envdir.Edits // the TCP* variables, then those the rule sets
+	Deny      bool         // the rule says deny
+	MaxConnIP uint64       // the per-IP limit, 0 for none: the rule's, else the server's
+	DieMsg    string       // what a client over that limit reads, when HasDieMsg
+	HasDieMsg bool
+}
 
 const drop = "warning: dropping connection, "
 
@@ -24,57 +46,69 @@ type stepError struct {
 func (e *stepError) Error() string { return e.what }
 func (e *stepError) Unwrap() error { return e.err }
 
-func (s *Server) prepare(c *conn) error {
-	fd := c.fd
-	if !s.KeepIPOptions && !c.V6 {
+// Prepare does for one connection what the C program's forked child does
+// before it runs the program: the socket options and the banner, the
+// names, ident and the rules. It reads s's settings and writes only to
+// a (its socket and Banner): no fork, no exec, no change to the process
+// (environment, directory) or to the server's counts, so any number of
+// goroutines may call it at once. The per-IP limit is not applied here:
+// it needs the server's count of the client's connections (see admit).
+// On an error p.IP is still set, for the log lines.
+func (s *Server) Prepare(a *Accepted) (p Prepared, err error) {
+	p.IP = IPString(a.Remote.Addr())
+	p.V6, p.Remote = s.v6, a.Remote
+	p.MaxConnIP, p.DieMsg, p.HasDieMsg = s.MaxConnIP, s.DieMsg, s.HasDieMsg
+	fd := a.FD
+	if !s.KeepIPOptions && !p.V6 {
 		unix.SetsockoptString(fd, unix.IPPROTO_IP, unix.IP_OPTIONS, "")
 	}
 	if s.NoDelay {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	}
-	if s.Banner != "" && !c.banner.Load() {
+	if s.Banner != "" && !a.Banner.Load() {
 		if err := writeAll(fd, []byte(s.Banner)); err != nil {
-			return &stepError{"unable to print banner", err}
+			return p, &stepError{"unable to print banner", err}
 		}
-		c.banner.Store(true)
+		a.Banner.Store(true)
 	}
 	sa, err := unix.Getsockname(fd)
 	if err != nil {
-		return &stepError{"unable to get local address", err}
+		return p, &stepError{"unable to get local address", err}
 	}
 	local := AddrPort(sa)
-	c.Local = netip.AddrPortFrom(local.Addr(), s.local.Port())
+	p.Local = netip.AddrPortFrom(local.Addr(), s.local.Port())
 
 	if s.HasLocalName {
-		c.LocalHost, c.HasLocalHost = s.LocalName, true
-	} else if name, err := Name(c.Local.Addr()); err == nil && name != "" {
-		c.LocalHost, c.HasLocalHost = name, true
+		p.LocalHost, p.HasLocalHost = s.LocalName, true
+	} else if name, err := Name(p.Local.Addr()); err == nil && name != "" {
+		p.LocalHost, p.HasLocalHost = name, true
 	}
 	if s.RemoteHost {
-		if name, err := Name(c.Remote.Addr()); err == nil && name != "" {
-			if !s.Paranoid || confirms(name, c.Remote.Addr()) {
-				c.RemoteHost, c.HasRemoteHost = name, true
+		if name, err := Name(p.Remote.Addr()); err == nil && name != "" {
+			if !s.Paranoid || confirms(name, p.Remote.Addr()) {
+				p.RemoteHost, p.HasRemoteHost = name, true
 			}
 		}
 	}
 	if s.RemoteInfo {
-		info, err := Ident(local, c.Remote, s.IdentTimeout)
+		info, err := Ident(local, p.Remote, s.IdentTimeout)
 		if err == nil {
-			c.RemoteInfo, c.HasRemoteInfo = CString(info), true
+			p.RemoteInfo, p.HasRemoteInfo = CString(info), true
 		}
 	}
-	c.Conn.Edits(&c.env)
+	p.Conn.Edits(&p.Env)
 	if s.Rules != "" {
-		if err := s.rules(c); err != nil {
-			return &stepError{"unable to read " + s.Rules, err}
+		if err := s.rules(&p); err != nil {
+			return p, &stepError{"unable to read " + s.Rules, err}
 		}
 	}
-	return nil
+	return p, nil
 }
 
 // rules opens the cdb afresh for every connection, so that a new
-// tcprules run takes effect at once.
-func (s *Server) rules(c *conn) error {
+// tcprules run takes effect at once. The rule is found in A2.3's order;
+// its entries without '=' set nothing, as in the C program.
+func (s *Server) rules(p *Prepared) error {
 	db, err := cdb.Open(s.Rules)
 	if err != nil {
 		if s.AllowNoRules && errors.Is(err, unix.ENOENT) {
@@ -84,50 +118,34 @@ func (s *Server) rules(c *conn) error {
 	}
 	defer db.Close()
 	var host, info *string
-	if c.HasRemoteHost {
-		h := CString(c.RemoteHost)
+	if p.HasRemoteHost {
+		h := CString(p.RemoteHost)
 		host = &h
 	}
-	if c.HasRemoteInfo {
-		info = &c.RemoteInfo
+	if p.HasRemoteInfo {
+		info = &p.RemoteInfo
 	}
-	deny, vars, err := lookupRules(db, c.ipstr, host, info)
-	if err != nil {
+	_, data, found, err := rules.Lookup(db, p.IP, host, info)
+	if err != nil || !found {
 		return err
 	}
-	c.deny = deny
+	deny, vars := rules.Decode(data)
+	p.Deny = deny
 	for _, v := range vars {
-		switch v.name {
+		if !v.HasValue {
+			continue
+		}
+		switch v.Name {
 		case "MAXCONNIP":
 			// consumed: a tinymx extension the program never sees
-			c.max = ulong(v.value)
+			p.MaxConnIP = ulong(v.Value)
 			continue
 		case "DIEMSG":
-			c.die, c.hdie = v.value, true
+			p.DieMsg, p.HasDieMsg = v.Value, true
 		}
-		c.env.Set(v.name, v.value)
+		p.Env.Set(v.Name, v.Value)
 	}
 	return nil
-}
-
-type ruleVar struct{ name, value string }
-
-// lookupRules finds the rule for a connection (A2.3's order) and decodes
-// it: deny, and the variables to set in rule order. Entries without '='
-// set nothing, as in the C program.
-func lookupRules(db *cdb.CDB, ip string, host, info *string) (bool, []ruleVar, error) {
-	_, data, found, err := rules.Lookup(db, ip, host, info)
-	if err != nil || !found {
-		return false, nil, err
-	}
-	deny, vars := rules.Decode(data)
-	out := make([]ruleVar, 0, len(vars))
-	for _, v := range vars {
-		if v.HasValue {
-			out = append(out, ruleVar{v.Name, v.Value})
-		}
-	}
-	return deny, out, nil
 }
 
 // ulong is djb's scan_ulong.
@@ -137,43 +155,6 @@ func ulong(s string) uint64 {
 		n = n*10 + uint64(s[i]-'0')
 	}
 	return n
-}
-
-// Name is the PTR lookup of an address (IPv4 or IPv6): "" when there is
-// no name, an error when DNS fails.
-func Name(a netip.Addr) (string, error) {
-	if a.Is4() || a.Is4In6() {
-		return dns.Name4(a.Unmap().As4())
-	}
-	return dns.Name6(a.As16())
-}
-
-// confirms is -p: one of name's addresses must be the client's.
-func confirms(name string, a netip.Addr) bool {
-	if a.Is4() || a.Is4In6() {
-		ips, err := dns.IP4Raw(name)
-		if err != nil {
-			return false
-		}
-		want := a.Unmap().As4()
-		for _, ip := range ips {
-			if ip == want {
-				return true
-			}
-		}
-		return false
-	}
-	ips, err := dns.IP6Raw(name)
-	if err != nil {
-		return false
-	}
-	want := a.As16()
-	for _, ip := range ips {
-		if ip == want {
-			return true
-		}
-	}
-	return false
 }
 
 func writeAll(fd int, b []byte) error {
@@ -193,23 +174,23 @@ func writeAll(fd int, b []byte) error {
 // admit applies the per-IP limit (MAXCONNIP). Over it the client reads
 // DIEMSG (if any), the connection is closed and no program runs.
 func (s *Server) admit(c *conn) bool {
-	if c.max == 0 {
+	if c.p.MaxConnIP == 0 {
 		return true
 	}
 	s.mu.Lock()
-	n := s.perIP[c.ipstr]
-	if n < c.max {
-		s.perIP[c.ipstr] = n + 1
+	n := s.perIP[c.p.IP]
+	if n < c.p.MaxConnIP {
+		s.perIP[c.p.IP] = n + 1
 		s.mu.Unlock()
 		return true
 	}
 	delete(s.inflight, c)
 	s.mu.Unlock()
-	if c.hdie {
-		writeAll(c.fd, []byte(c.die+"\r\n"))
+	if c.p.HasDieMsg {
+		writeAll(c.FD, []byte(c.p.DieMsg+"\r\n"))
 	}
-	unix.Close(c.fd)
-	s.line(Errors, drop, "per-IP limit ", strconv.FormatUint(c.max, 10), " reached for ", c.ipstr)
+	unix.Close(c.FD)
+	s.line(Errors, drop, "per-IP limit ", strconv.FormatUint(c.p.MaxConnIP, 10), " reached for ", c.p.IP)
 	s.mu.Lock()
 	s.release(child{})
 	s.mu.Unlock()

@@ -42,7 +42,6 @@ type Server struct {
 	// no status and no end lines, as the C program's children do not.
 	Finishing bool
 
-	fd     int
 	local  netip.AddrPort
 	stderr uintptr
 	v6     bool

@@ -14,37 +14,35 @@ import (
 // handle does what the C program's forked child does before exec, in
 // this process, then starts the program (or the helper) exactly once.
 func (s *Server) handle(c *conn) {
-	if err := s.prepare(c); err != nil {
+	var err error
+	c.p, err = s.Prepare(&c.Accepted)
+	switch {
+	case err != nil:
 		s.helper(c, 111, "", err)
-		return
-	}
-	if c.deny {
+	case c.p.Deny:
 		s.helper(c, 100, "deny", nil)
-		return
+	case s.admit(c):
+		s.run(c)
 	}
-	if !s.admit(c) {
-		return
-	}
-	s.run(c)
 }
 
 // run starts the program once, with the socket as fd 0 and fd 1, and logs
 // its real pid in the C program's order.
 func (s *Server) run(c *conn) {
-	env := c.env.Apply(s.Env)
+	env := c.p.Env.Apply(s.Env)
 	path, err := envdir.Lookup(s.Argv[0], s.Env)
 	if err == nil {
-		attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(c.fd), uintptr(c.fd), s.stderr}}
+		attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(c.FD), uintptr(c.FD), s.stderr}}
 		s.mu.Lock()
 		delete(s.inflight, c)
 		var pid int
 		pid, err = syscall.ForkExec(path, s.Argv, attr)
 		if err == nil {
-			s.children[pid] = child{ip: c.ipstr, counted: c.max > 0}
+			s.children[pid] = child{ip: c.p.IP, counted: c.p.MaxConnIP > 0}
 			s.pidLine(c, pid)
-			s.say(Verbose, c.Decision(s.Prog, "ok", pid))
+			s.say(Verbose, c.p.Decision(s.Prog, "ok", pid))
 			s.mu.Unlock()
-			unix.Close(c.fd)
+			unix.Close(c.FD)
 			return
 		}
 		s.mu.Unlock()
@@ -71,7 +69,7 @@ func HelperExit() (int, bool) {
 // the C child would have: the pid line, the decision line (word "deny", or
 // "ok" before a failed exec, "" for none) and the warning of err.
 func (s *Server) helper(c *conn, code int, word string, err error) {
-	ch := child{ip: c.ipstr, counted: c.max > 0 && word == "ok"}
+	ch := child{ip: c.p.IP, counted: c.p.MaxConnIP > 0 && word == "ok"}
 	s.mu.Lock()
 	delete(s.inflight, c)
 	pid, ferr := forkExit(code)
@@ -84,18 +82,18 @@ func (s *Server) helper(c *conn, code int, word string, err error) {
 		s.line(Errors, drop, "unable to fork: ", strerr.Errstr(ferr))
 		s.release(ch)
 		s.mu.Unlock()
-		unix.Close(c.fd)
+		unix.Close(c.FD)
 		return
 	}
 	s.children[pid] = ch
 	s.pidLine(c, pid)
 	if word != "" {
-		s.say(Verbose, c.Decision(s.Prog, word, pid))
+		s.say(Verbose, c.p.Decision(s.Prog, word, pid))
 	}
 	var se *stepError
 	if errors.As(err, &se) {
 		s.line(Errors, drop, se.what, ": ", strerr.Errstr(se.err))
 	}
 	s.mu.Unlock()
-	unix.Close(c.fd)
+	unix.Close(c.FD)
 }
