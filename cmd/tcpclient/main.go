@@ -160,8 +160,18 @@ func main() {
 			rinfo = &info
 		}
 	}
+	conn := ucspi.Conn{Local: local, Remote: remote}
+	if localName != nil {
+		conn.LocalHost, conn.HasLocalHost = *localName, true
+	}
+	if rhost != nil {
+		conn.RemoteHost, conn.HasRemoteHost = *rhost, true
+	}
+	if rinfo != nil {
+		conn.RemoteInfo, conn.HasRemoteInfo = *rinfo, true
+	}
 	var e envdir.Edits
-	ucspi.ClientEdits(&e, local, remote, localName, rhost, rinfo)
+	conn.ClientEdits(&e)
 
 	if err := unix.Dup3(fd, 6, 0); err != nil {
 		fatal(err, "unable to set up descriptor 6")

@@ -1,11 +1,10 @@
-// Package ucspi is the UCSPI-TCP side shared by tcpserver and tcpclient:
-// address formatting, the TCP* environment, the ident client, port names,
-// the server's accept loop and the client's connect logic.
 package ucspi
 
 import (
 	"net/netip"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
 // FormatIP prints an address as the C programs do: a dotted quad for
@@ -55,42 +54,70 @@ func FormatIP(a netip.Addr) string {
 	return string(out)
 }
 
-// Unmap returns the IPv4 address inside a v4-mapped IPv6 one, and a
-// unchanged otherwise.
-func Unmap(a netip.Addr) netip.Addr {
-	if a.Is4In6() {
-		return a.Unmap()
-	}
-	return a
-}
+// IPString is the address form of the TCP* variables, of rule lookups and
+// of the messages: a v4-mapped client reads as plain IPv4.
+func IPString(a netip.Addr) string { return FormatIP(a.Unmap()) }
 
 // FormatPort prints a port in decimal.
 func FormatPort(p uint16) string { return strconv.FormatUint(uint64(p), 10) }
 
-// Safe is djb's safecats: the field as it appears in tcpserver's ok and
-// deny lines. Bytes outside 33..126, '%' and ':' become '?', and a field of
-// 100 bytes or more is cut to 100 bytes followed by "...". The C program
-// works on NUL-terminated strings, so a NUL ends the field.
-func Safe(b []byte, s string) []byte {
-	for i := 0; i < 100; i++ {
-		if i >= len(s) || s[i] == 0 {
-			return b
-		}
-		c := s[i]
-		if c < 33 || c > 126 || c == '%' || c == ':' {
-			c = '?'
-		}
-		b = append(b, c)
-	}
-	return append(b, "..."...)
+// ipPort is an address in the messages: "IP port PORT".
+func ipPort(ap netip.AddrPort) string {
+	return IPString(ap.Addr()) + " port " + FormatPort(ap.Port())
 }
 
-// CString cuts s at its first NUL, as a C string would end there.
-func CString(s string) string {
-	for i := 0; i < len(s); i++ {
-		if s[i] == 0 {
-			return s[:i]
-		}
+// appendLogIP is an address in the ok and deny lines: on an IPv6 listener
+// as it is (its colons kept), as ucspi-tcp-ipv6 writes it, else sanitised
+// as every other field.
+func appendLogIP(b []byte, a netip.Addr, v6 bool) []byte {
+	if v6 {
+		return append(b, FormatIP(a)...)
 	}
-	return s
+	return Safe(b, FormatIP(a))
+}
+
+// ScanIP4 is djb's ip4_scan: four dot-separated decimal numbers at the
+// start of s (trailing bytes ignored). ok is false when there are none.
+func ScanIP4(s string) (netip.Addr, bool) {
+	var ip [4]byte
+	i := 0
+	for k := 0; k < 4; k++ {
+		if k > 0 {
+			if i >= len(s) || s[i] != '.' {
+				return netip.Addr{}, false
+			}
+			i++
+		}
+		j := i
+		var n uint64
+		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+			n = n*10 + uint64(s[j]-'0')
+			j++
+		}
+		if j == i {
+			return netip.Addr{}, false
+		}
+		ip[k] = byte(n)
+		i = j
+	}
+	return netip.AddrFrom4(ip), true
+}
+
+// Sockaddr converts an address for the unix package.
+func Sockaddr(ap netip.AddrPort) unix.Sockaddr {
+	if ap.Addr().Is4() {
+		return &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
+	}
+	return &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ap.Addr().As16()}
+}
+
+// AddrPort converts a socket address from the unix package.
+func AddrPort(sa unix.Sockaddr) netip.AddrPort {
+	switch a := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(a.Addr), uint16(a.Port))
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(a.Addr), uint16(a.Port))
+	}
+	return netip.AddrPort{}
 }

@@ -18,7 +18,7 @@ type ConnectError struct {
 }
 
 func (e *ConnectError) Error() string {
-	return "unable to connect to " + IPString(e.Addr.Addr()) + " port " + FormatPort(e.Addr.Port())
+	return "unable to connect to " + ipPort(e.Addr)
 }
 func (e *ConnectError) Unwrap() error { return e.Err }
 
@@ -141,33 +141,6 @@ func connectTimeout(fd int, to netip.AddrPort, timeout time.Duration) error {
 	}
 }
 
-// ScanIP4 is djb's ip4_scan: four dot-separated decimal numbers at the
-// start of s (trailing bytes ignored). ok is false when there are none.
-func ScanIP4(s string) (netip.Addr, bool) {
-	var ip [4]byte
-	i := 0
-	for k := 0; k < 4; k++ {
-		if k > 0 {
-			if i >= len(s) || s[i] != '.' {
-				return netip.Addr{}, false
-			}
-			i++
-		}
-		j := i
-		var n uint64
-		for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-			n = n*10 + uint64(s[j]-'0')
-			j++
-		}
-		if j == i {
-			return netip.Addr{}, false
-		}
-		ip[k] = byte(n)
-		i = j
-	}
-	return netip.AddrFrom4(ip), true
-}
-
 // ParseTimeouts reads -T's "x+y": "x" alone is x+0, "+y" is 0+y.
 func ParseTimeouts(s string) (uint64, uint64) {
 	x, n := ulongLen(s)
@@ -186,38 +159,6 @@ func ulongLen(s string) (uint64, int) {
 		i++
 	}
 	return v, i
-}
-
-// ClientEdits queues tcpclient's environment in the C program's order.
-// Host names are set even when empty; nil means "unknown": removed. Over
-// IPv6 PROTO is TCP6 and the TCP* variables hold IPv6 addresses, as
-// ucspi-tcp-ipv6's tcpclient sets them.
-func ClientEdits(e setter, local, remote netip.AddrPort, localHost, remoteHost, remoteInfo *string) {
-	proto := "TCP"
-	if remote.Addr().Is6() && !remote.Addr().Is4In6() {
-		proto = "TCP6"
-	}
-	e.Set("PROTO", proto)
-	e.Set("TCPLOCALPORT", strconv.Itoa(int(local.Port())))
-	e.Set("TCPLOCALIP", IPString(local.Addr()))
-	setPtr(e, "TCPLOCALHOST", localHost)
-	e.Set("TCPREMOTEPORT", strconv.Itoa(int(remote.Port())))
-	e.Set("TCPREMOTEIP", IPString(remote.Addr()))
-	setPtr(e, "TCPREMOTEHOST", remoteHost)
-	setPtr(e, "TCPREMOTEINFO", remoteInfo)
-}
-
-type setter interface {
-	Set(name, value string)
-	Unset(name string)
-}
-
-func setPtr(e setter, name string, v *string) {
-	if v == nil {
-		e.Unset(name)
-	} else {
-		e.Set(name, CString(*v))
-	}
 }
 
 // ReserveFDs puts /dev/null on each of fds (closing what was there), so

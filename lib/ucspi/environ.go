@@ -20,10 +20,6 @@ type Conn struct {
 	HasRemoteInfo         bool
 }
 
-// IPString is the address form of the TCP* variables and of rule lookups:
-// a v4-mapped client reads as plain IPv4.
-func IPString(a netip.Addr) string { return FormatIP(Unmap(a)) }
-
 // Mapped reports whether an IPv6 listener's client came in over IPv4.
 func (c *Conn) Mapped() bool { return c.Remote.Addr().Is4In6() }
 
@@ -67,62 +63,31 @@ func (c *Conn) Edits(e *envdir.Edits) {
 	}
 }
 
-// Decision is tcpserver's "ok" or "deny" line for pid:
-// "tcpserver: ok PID LOCALHOST:LOCALIP:LOCALPORT REMOTEHOST:REMOTEIP:REMOTEINFO:REMOTEPORT".
-// Every field is sanitised as djb's safecats does; on an IPv6 listener the
-// addresses are written as they are (their colons kept), as
-// ucspi-tcp-ipv6 writes them.
-func (c *Conn) Decision(prog, word string, pid int) []byte {
-	b := make([]byte, 0, 160)
-	b = append(b, prog...)
-	b = append(b, ": "...)
-	b = append(b, word...)
-	b = append(b, ' ')
-	b = appendInt(b, pid)
-	b = append(b, ' ')
-	if c.HasLocalHost {
-		b = Safe(b, c.LocalHost)
+// ClientEdits queues tcpclient's environment in the C program's order.
+// Host names are set even when empty; a name not known (Has* false) is
+// removed. Over IPv6 PROTO is TCP6 and the TCP* variables hold IPv6
+// addresses, as ucspi-tcp-ipv6's tcpclient sets them.
+func (c *Conn) ClientEdits(e *envdir.Edits) {
+	proto := "TCP"
+	if c.Remote.Addr().Is6() && !c.Mapped() {
+		proto = "TCP6"
 	}
-	b = append(b, ':')
-	b = c.ip(b, c.Local.Addr())
-	b = append(b, ':')
-	b = appendInt(b, int(c.Local.Port()))
-	b = append(b, ' ')
-	if c.HasRemoteHost {
-		b = Safe(b, c.RemoteHost)
-	}
-	b = append(b, ':')
-	b = c.ip(b, c.Remote.Addr())
-	b = append(b, ':')
-	if c.HasRemoteInfo {
-		b = Safe(b, c.RemoteInfo)
-	}
-	b = append(b, ':')
-	b = appendInt(b, int(c.Remote.Port()))
-	return append(b, '\n')
+	e.Set("PROTO", proto)
+	e.Set("TCPLOCALPORT", FormatPort(c.Local.Port()))
+	e.Set("TCPLOCALIP", IPString(c.Local.Addr()))
+	setOrUnset(e, "TCPLOCALHOST", c.LocalHost, c.HasLocalHost)
+	e.Set("TCPREMOTEPORT", FormatPort(c.Remote.Port()))
+	e.Set("TCPREMOTEIP", IPString(c.Remote.Addr()))
+	setOrUnset(e, "TCPREMOTEHOST", c.RemoteHost, c.HasRemoteHost)
+	setOrUnset(e, "TCPREMOTEINFO", c.RemoteInfo, c.HasRemoteInfo)
 }
 
-func (c *Conn) ip(b []byte, a netip.Addr) []byte {
-	if c.V6 {
-		return append(b, FormatIP(a)...)
-	}
-	return Safe(b, FormatIP(a))
-}
-
-func appendInt(b []byte, n int) []byte {
-	if n < 0 {
-		b = append(b, '-')
-		n = -n
-	}
-	var d [20]byte
-	i := len(d)
-	for {
-		i--
-		d[i] = byte('0' + n%10)
-		n /= 10
-		if n == 0 {
-			break
+// CString cuts s at its first NUL, as a C string would end there.
+func CString(s string) string {
+	for i := 0; i < len(s); i++ {
+		if s[i] == 0 {
+			return s[:i]
 		}
 	}
-	return append(b, d[i:]...)
+	return s
 }
