@@ -11,7 +11,7 @@ import (
 // re-executed for that, else check the arguments and run the program
 // under mode. It returns only through exit.
 func Main(prog string, mode Mode) {
-	RunCopierIfAsked()
+	RunRole()
 	strerr.SetProg(prog)
 	if len(os.Args) < 2 {
 		strerr.Usage(prog + " program [ arg ... ]")

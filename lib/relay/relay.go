@@ -46,9 +46,10 @@ type Error struct {
 func (e *Error) Error() string { return "unable to " + e.Step }
 func (e *Error) Unwrap() error { return e.Err }
 
-// RunCopierIfAsked runs the copier and exits when this process is one;
-// programs call it first thing in main.
-func RunCopierIfAsked() {
+// RunRole takes up the role this process was re-executed for, if any,
+// and does not return then: the copier copies, then exits. Main calls it
+// first thing.
+func RunRole() {
 	v, ok := os.LookupEnv(helperEnv)
 	if !ok {
 		return

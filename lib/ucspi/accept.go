@@ -15,14 +15,10 @@ import (
 // Serve takes over the listening socket fd (bound to local) and accepts
 // connections until SIGTERM, which exits 0 and leaves the children alone.
 func (s *Server) Serve(fd int, local netip.AddrPort) {
-	// the program inherits our fd 2, or none when it is closed
-	s.stderr = 2
-	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err != nil {
-		s.stderr = ^uintptr(0)
-	}
+	s.stderr = stderrFD()
 	s.init(local)
 
-	s.HandleSignals()
+	s.handleSignals()
 	chld := make(chan os.Signal, 1)
 	signal.Notify(chld, syscall.SIGCHLD)
 	go s.reap(chld)

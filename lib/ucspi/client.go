@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"tinymx/lib/getopt"
 )
 
 // ConnectError is one failed attempt: "unable to connect to IP port PORT".
@@ -21,16 +23,6 @@ func (e *ConnectError) Error() string {
 	return "unable to connect to " + ipPort(e.Addr)
 }
 func (e *ConnectError) Unwrap() error { return e.Err }
-
-// FatalError is a failure that ends tcpclient at once
-// ("unable to create socket", "unable to bind socket").
-type FatalError struct {
-	What string
-	Err  error
-}
-
-func (e *FatalError) Error() string { return e.What }
-func (e *FatalError) Unwrap() error { return e.Err }
 
 // Dial connects as tcpclient does. With one address a single attempt gets
 // first+second; otherwise every address is tried with first, and those
@@ -143,22 +135,12 @@ func connectTimeout(fd int, to netip.AddrPort, timeout time.Duration) error {
 
 // ParseTimeouts reads -T's "x+y": "x" alone is x+0, "+y" is 0+y.
 func ParseTimeouts(s string) (uint64, uint64) {
-	x, n := ulongLen(s)
+	x, n := getopt.UlongLen(s)
 	if n < len(s) && s[n] == '+' {
 		n++
 	}
-	y, _ := ulongLen(s[n:])
+	y, _ := getopt.UlongLen(s[n:])
 	return x, y
-}
-
-func ulongLen(s string) (uint64, int) {
-	var v uint64
-	i := 0
-	for i < len(s) && s[i] >= '0' && s[i] <= '9' {
-		v = v*10 + uint64(s[i]-'0')
-		i++
-	}
-	return v, i
 }
 
 // ReserveFDs puts /dev/null on each of fds (closing what was there), so

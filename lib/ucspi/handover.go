@@ -10,10 +10,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// HandleSignals sets up what SIGTERM and the signals tcpserver leaves at
-// their default do; the program calls it where the C program sets up its
-// signals, before listening, so that none is lost once -1 says the port.
-func (s *Server) HandleSignals() {
+// handleSignals sets up what SIGTERM and the signals tcpserver leaves at
+// their default do. Run calls it where the C program sets up its signals,
+// before listening, so that none is lost once -1 says the port.
+func (s *Server) handleSignals() {
 	if s.signals {
 		return
 	}
@@ -52,10 +52,10 @@ func dieByDefault() {
 	}()
 }
 
-// FinishEnv marks the process that takes over a terminated server's
+// finishEnv marks the process that takes over a terminated server's
 // connections in progress: one byte per connection, on fds 3, 4, ...:
 // 'b' when its banner was written already, '-' when not.
-const FinishEnv = "TINYMX_TCPSERVER_FINISH"
+const finishEnv = "TINYMX_TCPSERVER_FINISH"
 
 // handOver is SIGTERM, with s.mu held for good so that no more programs
 // start here. The C program exits at once, but the children it forked for
@@ -77,19 +77,16 @@ func (s *Server) handOver() {
 			marks = append(marks, '-')
 		}
 	}
-	env := append(os.Environ(), FinishEnv+"="+string(marks))
+	env := append(os.Environ(), finishEnv+"="+string(marks))
 	syscall.ForkExec(s.Self, os.Args, &syscall.ProcAttr{Env: env, Files: files})
 }
 
-// Finish is the process handOver starts: it serves the sockets on fds
-// 3, 4, ... (marks as in FinishEnv) and returns once every program (or
-// helper) is started.
-func (s *Server) Finish(marks string) {
-	s.Finishing = true
-	s.stderr = 2
-	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err != nil {
-		s.stderr = ^uintptr(0)
-	}
+// finish is the process handOver starts (Run takes that role up): it
+// serves the sockets on fds 3, 4, ... (marks as in finishEnv) and returns
+// once every program (or helper) is started.
+func (s *Server) finish(marks string) {
+	s.finishing = true
+	s.stderr = stderrFD()
 	var wg sync.WaitGroup
 	for i := 0; i < len(marks); i++ {
 		fd := 3 + i

@@ -7,7 +7,7 @@ import (
 
 // Status prints "tcpserver: status: N/LIMIT" when verbose.
 func (s *Server) status() {
-	if s.Verbosity < Verbose || s.Finishing {
+	if s.Verbosity < Verbose || s.finishing {
 		return
 	}
 	b := make([]byte, 0, 64)

@@ -42,3 +42,24 @@ func confirms(name string, a netip.Addr) bool {
 	}
 	return false
 }
+
+// hostAddrs resolves a host argument: an IPv6 literal (a tinymx
+// extension) is itself; anything else goes through djb's IPv4 lookup.
+// Finding no address is an error, as trouble with DNS is.
+func hostAddrs(host string) ([]netip.Addr, error) {
+	if a, err := netip.ParseAddr(host); err == nil && a.Is6() && a.Zone() == "" {
+		return []netip.Addr{a}, nil
+	}
+	ips, err := dns.IP4(host)
+	if err != nil {
+		return nil, &FatalError{"temporarily unable to figure out IP address for " + host, err}
+	}
+	if len(ips) == 0 {
+		return nil, &FatalError{"no IP address for " + host, nil}
+	}
+	out := make([]netip.Addr, len(ips))
+	for i, ip := range ips {
+		out[i] = netip.AddrFrom4(ip)
+	}
+	return out, nil
+}

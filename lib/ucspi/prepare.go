@@ -10,6 +10,7 @@ import (
 
 	"tinymx/lib/cdb"
 	"tinymx/lib/envdir"
+	"tinymx/lib/getopt"
 	"tinymx/lib/rules"
 )
 
@@ -138,7 +139,7 @@ func (s *Server) rules(p *Prepared) error {
 		switch v.Name {
 		case "MAXCONNIP":
 			// consumed: a tinymx extension the program never sees
-			p.MaxConnIP = ulong(v.Value)
+			p.MaxConnIP = getopt.Ulong(v.Value)
 			continue
 		case "DIEMSG":
 			p.DieMsg, p.HasDieMsg = v.Value, true
@@ -146,15 +147,6 @@ func (s *Server) rules(p *Prepared) error {
 		p.Env.Set(v.Name, v.Value)
 	}
 	return nil
-}
-
-// ulong is djb's scan_ulong.
-func ulong(s string) uint64 {
-	var n uint64
-	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + uint64(s[i]-'0')
-	}
-	return n
 }
 
 func writeAll(fd int, b []byte) error {

@@ -2,19 +2,28 @@ package ucspi
 
 import (
 	"net/netip"
+	"os"
+	"runtime"
+	"runtime/debug"
 	"sync"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
+
+	"tinymx/lib/envdir"
+	"tinymx/lib/getopt"
 )
 
-// Verbosity levels of tcpserver's -q, -Q and -v.
+// Verbosity levels of -q, -Q and -v.
 const (
 	Quiet   = 0
 	Errors  = 1
 	Verbose = 2
 )
 
-// Server is tcpserver after option parsing. The zero value is not useful:
-// the program sets every field the C program has a default for.
+// Server is tcpserver after option parsing; NewServer gives the C
+// program's defaults.
 type Server struct {
 	Prog          string // message prefix, "tcpserver"
 	Limit         uint64 // -c
@@ -30,17 +39,22 @@ type Server struct {
 	RemoteInfo    bool          // -r
 	IdentTimeout  time.Duration // -t
 	Verbosity     int
+	Backlog       uint64   // -b
+	UID, GID      uint64   // -u, -g (-U): 0 keeps ours
+	PrintPort     bool     // -1
 	Argv          []string // the program and its arguments
-	Env           []string // the environment the program starts from
-	MaxConnIP     uint64   // default per-IP limit (MAXCONNIP), 0 for none
-	DieMsg        string   // default DIEMSG
-	HasDieMsg     bool
-	Self          string // our own executable, for the helper process
 
-	// Finishing is set in the process that takes over the connections
+	// Run sets these from its own environment.
+	Env       []string // the environment the program starts from
+	MaxConnIP uint64   // default per-IP limit (MAXCONNIP), 0 for none
+	DieMsg    string   // default DIEMSG
+	HasDieMsg bool
+	Self      string // our own executable, for the helper process
+
+	// finishing is set in the process that takes over the connections
 	// in progress when a server gets SIGTERM (see handOver): it logs
 	// no status and no end lines, as the C program's children do not.
-	Finishing bool
+	finishing bool
 
 	local  netip.AddrPort
 	stderr uintptr
@@ -54,10 +68,119 @@ type Server struct {
 	// inflight are the connections accepted whose program (or helper)
 	// has not been started yet
 	inflight map[*conn]bool
-	signals  bool // HandleSignals done
+	signals  bool // handleSignals done
 	// idleSince counts the times the server went idle, so that a
 	// delayed trim knows whether a connection came in meanwhile
 	idleSince uint64
+}
+
+// NewServer is a Server with the C program's defaults.
+func NewServer(prog string) *Server {
+	return &Server{
+		Prog:         prog,
+		Limit:        40,
+		RemoteHost:   true,
+		RemoteInfo:   true,
+		IdentTimeout: 26 * time.Second,
+		Verbosity:    Errors,
+		Backlog:      20,
+	}
+}
+
+// Run is tcpserver once its options are read: it listens on host's
+// address at port and serves connections until SIGTERM, which exits 0.
+// In the process a terminated server hands its connections to, it serves
+// those and returns nil. Any other return is a *FatalError.
+func (s *Server) Run(host string, port uint16) error {
+	// an idle server should stay small: collect garbage early, and keep
+	// no allocation profile (its hash table alone is 1.4 MB of address space)
+	debug.SetGCPercent(20)
+	runtime.MemProfileRate = 0
+	// One processor is plenty for a loop that accepts, looks up and
+	// forks, and it keeps the idle footprint down; $GOMAXPROCS still wins.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
+	if s.Self == "" {
+		s.Self = "/proc/self/exe"
+	}
+	if marks, ok := os.LookupEnv(finishEnv); ok {
+		s.environment()
+		s.finish(marks)
+		return nil
+	}
+
+	s.handleSignals()
+	if host == "" || host == "0" {
+		host = "0.0.0.0"
+	}
+	addrs, err := hostAddrs(host)
+	if err != nil {
+		return err
+	}
+	fd, local, err := Listen(addrs[0], port, int(s.Backlog))
+	if err != nil {
+		return err
+	}
+	if err := s.setIDs(); err != nil {
+		return err
+	}
+	if s.PrintPort {
+		os.Stdout.WriteString(FormatPort(local.Port()) + "\n")
+	}
+	syscall.Close(0)
+	syscall.Close(1)
+
+	s.environment()
+	TrimResident()
+	s.Serve(fd, local)
+	return nil
+}
+
+// setIDs is -g and -u, once the socket is bound.
+func (s *Server) setIDs() error {
+	if s.GID != 0 {
+		if err := syscall.Setgroups([]int{int(s.GID)}); err != nil {
+			return &FatalError{"unable to set gid", err}
+		}
+		if err := syscall.Setgid(int(s.GID)); err != nil {
+			return &FatalError{"unable to set gid", err}
+		}
+	}
+	if s.UID != 0 {
+		if err := syscall.Setuid(int(s.UID)); err != nil {
+			return &FatalError{"unable to set uid", err}
+		}
+	}
+	return nil
+}
+
+// environment sets the program's environment: ours, less MAXCONNIP and
+// the hand-over marker. MAXCONNIP and DIEMSG in our own environment are
+// the defaults for the per-IP limit; MAXCONNIP is ours alone and never
+// reaches the program.
+func (s *Server) environment() {
+	env := os.Environ()
+	var e envdir.Edits
+	if _, ok := envdir.Getenv(env, finishEnv); ok {
+		e.Unset(finishEnv)
+	}
+	if v, ok := envdir.Getenv(env, "MAXCONNIP"); ok {
+		s.MaxConnIP = getopt.Ulong(v)
+		e.Unset("MAXCONNIP")
+	}
+	env = e.Apply(env)
+	s.DieMsg, s.HasDieMsg = envdir.Getenv(env, "DIEMSG")
+	s.Env = env
+}
+
+// stderrFD is the fd 2 the program inherits: ours, or none when it is
+// closed.
+func stderrFD() uintptr {
+	if _, err := unix.FcntlInt(2, unix.F_GETFD, 0); err != nil {
+		return ^uintptr(0)
+	}
+	return 2
 }
 
 func (s *Server) init(local netip.AddrPort) {

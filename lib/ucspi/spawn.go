@@ -2,12 +2,14 @@ package ucspi
 
 import (
 	"errors"
+	"os"
 	"strconv"
 	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/envdir"
+	"tinymx/lib/getopt"
 	"tinymx/lib/strerr"
 )
 
@@ -50,19 +52,21 @@ func (s *Server) run(c *conn) {
 	s.helper(c, 111, "ok", &stepError{"unable to run " + s.Argv[0], err})
 }
 
-// HelperEnv marks the helper process: tcpserver started with it set only
+// helperEnv marks the helper process: tcpserver started with it set only
 // exits with its value. It stands in for the C program's forked child
 // where no program runs (a denied or failed connection), so that the pid
 // and end lines name a real process, as they do in the C program.
-const HelperEnv = "TINYMX_TCPSERVER_EXIT"
+const helperEnv = "TINYMX_TCPSERVER_EXIT"
 
-// HelperExit is the code the helper exits with, when this process is one.
-func HelperExit() (int, bool) {
-	v, ok := syscall.Getenv(HelperEnv)
-	if !ok {
-		return 0, false
+// RunRole takes up the role this process was re-executed for, if any,
+// and does not return then: the helper exits with its code. tcpserver
+// calls it first thing in main, so that the helper, started per
+// connection, does no more. (The process a terminated server hands its
+// connections to is a server with the same arguments: Run takes it up.)
+func RunRole() {
+	if v, ok := syscall.Getenv(helperEnv); ok {
+		os.Exit(int(getopt.Ulong(v)))
 	}
-	return int(ulong(v)), true
 }
 
 // helper starts the stand-in process that exits with code, and logs what
@@ -75,7 +79,7 @@ func (s *Server) helper(c *conn, code int, word string, err error) {
 	pid, ferr := forkExit(code)
 	if ferr != nil {
 		// the re-executed helper: slower, but an ordinary fork+exec
-		attr := &syscall.ProcAttr{Env: []string{HelperEnv + "=" + strconv.Itoa(code)}}
+		attr := &syscall.ProcAttr{Env: []string{helperEnv + "=" + strconv.Itoa(code)}}
 		pid, ferr = syscall.ForkExec(s.Self, []string{s.Prog}, attr)
 	}
 	if ferr != nil {
