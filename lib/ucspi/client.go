@@ -1,135 +1,132 @@
 package ucspi
 
 import (
-	"errors"
 	"net/netip"
 	"os"
+	"os/signal"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
 
+	"tinymx/lib/envdir"
 	"tinymx/lib/getopt"
+	"tinymx/lib/strerr"
 )
 
-// ConnectError is one failed attempt: "unable to connect to IP port PORT".
-type ConnectError struct {
-	Addr netip.AddrPort
-	Err  error
+// Client is tcpclient after option parsing; NewClient gives the C
+// program's defaults.
+type Client struct {
+	Prog           string // message prefix, "tcpclient"
+	Verbosity      int
+	NoDelay        bool          // -D
+	RemoteHost     bool          // -h
+	RemoteInfo     bool          // -r
+	IdentTimeout   time.Duration // -t
+	LocalName      string        // -l
+	HasLocalName   bool
+	LocalIP        netip.Addr    // -i
+	LocalPort      uint16        // -p
+	ConnectTimeout time.Duration // -T x: for each address
+	RetryTimeout   time.Duration // -T +y: again for those that timed out
+	Argv           []string      // the program and its arguments
 }
 
-func (e *ConnectError) Error() string {
-	return "unable to connect to " + ipPort(e.Addr)
-}
-func (e *ConnectError) Unwrap() error { return e.Err }
-
-// Dial connects as tcpclient does. With one address a single attempt gets
-// first+second; otherwise every address is tried with first, and those
-// that timed out are tried again with second (when it is not zero). Each
-// failure that is not retried is passed to warn. The socket is blocking
-// and close-on-exec; its fd is returned.
-func Dial(addrs []netip.Addr, port uint16, local netip.AddrPort, first, second time.Duration, warn func(*ConnectError)) (int, error) {
-	if len(addrs) == 1 {
-		first += second
-		second = 0
+// NewClient is a Client with the C program's defaults. It is tcpclient's
+// first step, and does what the C program does before reading its
+// options. Descriptors 6 and 7 are the program's: whatever was there
+// goes, but they stay occupied (by /dev/null) until the socket is moved
+// there, so that the Go runtime cannot put its own descriptors (the
+// poller) on them and lose them to the dup. And SIGPIPE is ignored until
+// the program runs: a closed fd 2 costs the -v line (or the usage), not
+// the connection. Caught (not ignored), it is back at its default for the
+// program.
+func NewClient(prog string) *Client {
+	ReserveFDs(6, 7)
+	signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
+	return &Client{
+		Prog:           prog,
+		Verbosity:      Errors,
+		RemoteHost:     true,
+		RemoteInfo:     true,
+		IdentTimeout:   26 * time.Second,
+		LocalIP:        netip.IPv4Unspecified(),
+		ConnectTimeout: 2 * time.Second,
+		RetryTimeout:   58 * time.Second,
 	}
-	for pass := 0; pass < 2; pass++ {
-		timeout := first
-		if pass == 1 {
-			timeout = second
-		}
-		var again []netip.Addr
-		for _, a := range addrs {
-			fd, err := dialOne(a, port, local, timeout)
-			if err == nil {
-				return fd, nil
-			}
-			var fe *FatalError
-			if errors.As(err, &fe) {
-				return -1, err
-			}
-			if pass == 0 && second > 0 && errors.Is(err, unix.ETIMEDOUT) {
-				again = append(again, a)
-				continue
-			}
-			warn(&ConnectError{netip.AddrPortFrom(a, port), err})
-		}
-		addrs = again
-	}
-	return -1, errors.New("unable to connect")
 }
 
-func dialOne(a netip.Addr, port uint16, local netip.AddrPort, timeout time.Duration) (int, error) {
-	family := unix.AF_INET
-	if a.Is6() {
-		family = unix.AF_INET6
+// Run is tcpclient once its options are read: it connects to host's
+// address at port and runs Argv with the connection on descriptors 6 and
+// 7 and the TCP* variables set. It returns only on failure: a
+// *FatalError, or an error saying no address answered (each attempt has
+// been reported).
+func (c *Client) Run(host string, port uint16) error {
+	if host == "" || host == "0" {
+		host = "127.0.0.1"
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, 0)
+	addrs, err := hostAddrs(host)
 	if err != nil {
-		return -1, &FatalError{"unable to create socket", err}
-	}
-	bind := local
-	if a.Is6() && bind.Addr().Is4() {
-		if bind.Addr().IsUnspecified() {
-			bind = netip.AddrPortFrom(netip.IPv6Unspecified(), bind.Port())
-		} else {
-			bind = netip.AddrPortFrom(netip.AddrFrom16(bind.Addr().As16()), bind.Port())
-		}
-	}
-	if err := unix.Bind(fd, Sockaddr(bind)); err != nil {
-		unix.Close(fd)
-		return -1, &FatalError{"unable to bind socket", err}
-	}
-	if err := connectTimeout(fd, netip.AddrPortFrom(a, port), timeout); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	if err := unix.SetNonblock(fd, false); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
-}
-
-// connectTimeout is djb's timeoutconn: a non-blocking connect, then wait
-// for writability until the deadline (ETIMEDOUT), then SO_ERROR.
-func connectTimeout(fd int, to netip.AddrPort, timeout time.Duration) error {
-	err := unix.Connect(fd, Sockaddr(to))
-	if err == nil {
-		return nil
-	}
-	if err != unix.EINPROGRESS {
 		return err
 	}
-	deadline := time.Now().Add(timeout)
-	for {
-		ms := int(time.Until(deadline) / time.Millisecond)
-		if ms < 0 {
-			ms = 0
+	fd, err := Dial(addrs, port, netip.AddrPortFrom(c.LocalIP, c.LocalPort), c.ConnectTimeout, c.RetryTimeout, c.warn)
+	if err != nil {
+		return err
+	}
+	if c.NoDelay {
+		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
+	}
+	var conn Conn
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return &FatalError{"unable to get local address", err}
+	}
+	conn.Local = AddrPort(sa)
+	if c.HasLocalName {
+		conn.LocalHost, conn.HasLocalHost = c.LocalName, true
+	} else if name, err := Name(conn.Local.Addr()); err == nil {
+		conn.LocalHost, conn.HasLocalHost = name, true
+	}
+	sa, err = unix.Getpeername(fd)
+	if err != nil {
+		return &FatalError{"unable to get remote address", err}
+	}
+	conn.Remote = AddrPort(sa)
+	if c.Verbosity >= Verbose {
+		strerr.Print(c.Prog, ": connected to ", ipPort(conn.Remote), "\n")
+	}
+	if c.RemoteHost {
+		if name, err := Name(conn.Remote.Addr()); err == nil {
+			conn.RemoteHost, conn.HasRemoteHost = name, true
 		}
-		pfd := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLOUT}}
-		n, err := unix.Poll(pfd, ms)
-		if err == unix.EINTR {
-			continue
+	}
+	if c.RemoteInfo {
+		if info, err := Ident(conn.Local, conn.Remote, c.IdentTimeout); err == nil {
+			conn.RemoteInfo, conn.HasRemoteInfo = info, true
 		}
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			if time.Now().Before(deadline) {
-				continue
-			}
-			return unix.ETIMEDOUT
-		}
-		soerr, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-		if err != nil {
-			return err
-		}
-		if soerr != 0 {
-			return unix.Errno(soerr)
-		}
-		return nil
+	}
+	var e envdir.Edits
+	conn.ClientEdits(&e)
+
+	if err := unix.Dup3(fd, 6, 0); err != nil {
+		return &FatalError{"unable to set up descriptor 6", err}
+	}
+	if fd != 6 {
+		unix.Close(fd)
+	}
+	if err := unix.Dup3(6, 7, 0); err != nil {
+		return &FatalError{"unable to set up descriptor 7", err}
+	}
+	err = envdir.Exec(c.Argv, e.Apply(os.Environ()))
+	return &FatalError{"unable to run " + c.Argv[0], err}
+}
+
+// warn reports a connection attempt that failed for good.
+func (c *Client) warn(e *ConnectError) {
+	if c.Verbosity > Quiet {
+		strerr.Print(c.Prog, ": ", e.Error(), ": ", strerr.Errstr(e.Err), "\n")
 	}
 }
 
