@@ -15,10 +15,7 @@ import (
 // error in qmail-newmrh's words.
 func NewCDBMain(name string) int {
 	unix.Umask(033)
-	home := "/var/qmail"
-	if h, ok := os.LookupEnv("QMAILHOME"); ok && h != "" {
-		home = h
-	}
+	home, _ := Home(os.LookupEnv)
 	if err := os.Chdir(home); err != nil {
 		strerr.Print(strerr.Message("fatal", err, "unable to chdir to ", home))
 		return strerr.ExitTemp

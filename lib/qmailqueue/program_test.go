@@ -51,8 +51,8 @@ func TestProgramGetsMessageOnFd0EnvelopeOnFd1InQmailHome(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if Pid(m) <= 0 || Pid(m) == os.Getpid() {
-		t.Errorf("qp pid %d is not the child's", Pid(m))
+	if m.Pid() <= 0 || m.Pid() == os.Getpid() {
+		t.Errorf("qp pid %d is not the child's", m.Pid())
 	}
 	body := bytes.Repeat([]byte("line of the message\n"), 10000) // beyond a pipe buffer
 	for i := 0; i < len(body); i += 333 {
@@ -88,40 +88,40 @@ func TestProgramExitCodesGiveStockReplies(t *testing.T) {
 		kill  bool
 		reply string
 	}{
-		{"11", "", false, "554 envelope address too long for qq (#5.1.3)"},
-		{"115", "", false, "554 envelope address too long for qq (#5.1.3)"},
-		{"31", "", false, "554 mail server permanently rejected message (#5.3.0)"},
-		{"40", "", false, "554 qq permanent problem (#5.3.0)"},
-		{"12", "", false, "554 qq permanent problem (#5.3.0)"},
-		{"51", "", false, "451 qq out of memory (#4.3.0)"},
-		{"52", "", false, "451 qq timeout (#4.3.0)"},
-		{"53", "", false, "451 qq write error or disk full (#4.3.0)"},
-		{"54", "", false, "451 qq read error (#4.3.0)"},
-		{"55", "", false, "451 qq unable to read configuration (#4.3.0)"},
-		{"56", "", false, "451 qq trouble making network connection (#4.3.0)"},
-		{"61", "", false, "451 qq trouble in home directory (#4.3.0)"},
-		{"62", "", false, "451 qq trouble creating files in queue (#4.3.0)"},
-		{"63", "", false, "451 qq trouble creating files in queue (#4.3.0)"},
-		{"64", "", false, "451 qq trouble creating files in queue (#4.3.0)"},
-		{"65", "", false, "451 qq trouble creating files in queue (#4.3.0)"},
-		{"66", "", false, "451 qq trouble creating files in queue (#4.3.0)"},
-		{"71", "", false, "451 mail server temporarily rejected message (#4.3.0)"},
-		{"72", "", false, "451 connection to mail server timed out (#4.4.1)"},
-		{"73", "", false, "451 connection to mail server rejected (#4.4.1)"},
-		{"74", "", false, "451 communication with mail server failed (#4.4.2)"},
-		{"81", "", false, "451 qq internal bug (#4.3.0)"},
-		{"91", "", false, "451 qq internal bug (#4.3.0)"},
-		{"99", "", false, "451 qq temporary problem (#4.3.0)"},
-		{"10", "", false, "451 qq temporary problem (#4.3.0)"},
-		{"41", "", false, "451 qq temporary problem (#4.3.0)"},
-		{"120", "", false, "451 unable to exec qq (#4.3.0)"},
-		{"0", "", true, "451 qq crashed (#4.3.0)"},
-		{"82", "Dgo away (#5.7.1)", false, "554 go away (#5.7.1)"},
-		{"82", "Ztry later", false, "451 try later"},
-		{"82", "Xtry later\n", false, "451 try later\n"},
-		{"82", "D", false, "451 qq temporary problem (#4.3.0)"},
-		{"82", "Dx", false, "451 qq temporary problem (#4.3.0)"},
-		{"82", "", false, "451 qq temporary problem (#4.3.0)"},
+		{"11", "", false, "Denvelope address too long for qq (#5.1.3)"},
+		{"115", "", false, "Denvelope address too long for qq (#5.1.3)"},
+		{"31", "", false, "Dmail server permanently rejected message (#5.3.0)"},
+		{"40", "", false, "Dqq permanent problem (#5.3.0)"},
+		{"12", "", false, "Dqq permanent problem (#5.3.0)"},
+		{"51", "", false, "Zqq out of memory (#4.3.0)"},
+		{"52", "", false, "Zqq timeout (#4.3.0)"},
+		{"53", "", false, "Zqq write error or disk full (#4.3.0)"},
+		{"54", "", false, "Zqq read error (#4.3.0)"},
+		{"55", "", false, "Zqq unable to read configuration (#4.3.0)"},
+		{"56", "", false, "Zqq trouble making network connection (#4.3.0)"},
+		{"61", "", false, "Zqq trouble in home directory (#4.3.0)"},
+		{"62", "", false, "Zqq trouble creating files in queue (#4.3.0)"},
+		{"63", "", false, "Zqq trouble creating files in queue (#4.3.0)"},
+		{"64", "", false, "Zqq trouble creating files in queue (#4.3.0)"},
+		{"65", "", false, "Zqq trouble creating files in queue (#4.3.0)"},
+		{"66", "", false, "Zqq trouble creating files in queue (#4.3.0)"},
+		{"71", "", false, "Zmail server temporarily rejected message (#4.3.0)"},
+		{"72", "", false, "Zconnection to mail server timed out (#4.4.1)"},
+		{"73", "", false, "Zconnection to mail server rejected (#4.4.1)"},
+		{"74", "", false, "Zcommunication with mail server failed (#4.4.2)"},
+		{"81", "", false, "Zqq internal bug (#4.3.0)"},
+		{"91", "", false, "Zqq internal bug (#4.3.0)"},
+		{"99", "", false, "Zqq temporary problem (#4.3.0)"},
+		{"10", "", false, "Zqq temporary problem (#4.3.0)"},
+		{"41", "", false, "Zqq temporary problem (#4.3.0)"},
+		{"120", "", false, "Zunable to exec qq (#4.3.0)"},
+		{"0", "", true, "Zqq crashed (#4.3.0)"},
+		{"82", "Dgo away (#5.7.1)", false, "Dgo away (#5.7.1)"},
+		{"82", "Ztry later", false, "Ztry later"},
+		{"82", "Xtry later\n", false, "Ztry later\n"},
+		{"82", "D", false, "Zqq temporary problem (#4.3.0)"},
+		{"82", "Dx", false, "Zqq temporary problem (#4.3.0)"},
+		{"82", "", false, "Zqq temporary problem (#4.3.0)"},
 		{"0", "Dignored unless 82", false, ""},
 	}
 	for _, c := range cases {
@@ -138,8 +138,8 @@ func TestProgramExitCodesGiveStockReplies(t *testing.T) {
 		}
 		m.Write([]byte("x\n"))
 		err = m.Commit("a@b", []string{"c@d"})
-		if got := Reply(err); got != c.reply {
-			t.Errorf("exit %s fd6 %q kill %v: reply %q, want %q", c.exit, c.fd6, c.kill, got, c.reply)
+		if got := Result(err); got != c.reply {
+			t.Errorf("exit %s fd6 %q kill %v: result %q, want %q", c.exit, c.fd6, c.kill, got, c.reply)
 		}
 		if c.reply != "" {
 			if n, _ := strconv.Atoi(c.exit); !c.kill && ExitCode(err) != n {
@@ -160,7 +160,7 @@ func TestProgramMissingGivesUnableToExecAfterTheData(t *testing.T) {
 		if n, err := m.Write(make([]byte, 100000)); n != 100000 || err != nil {
 			t.Errorf("%s: the data is swallowed: %d %v", path, n, err)
 		}
-		if got := Reply(m.Commit("a", []string{"b"})); got != "451 unable to exec qq (#4.3.0)" {
+		if got := Result(m.Commit("a", []string{"b"})); got != "Zunable to exec qq (#4.3.0)" {
 			t.Errorf("%s: %q", path, got)
 		}
 	}
@@ -172,7 +172,7 @@ func TestProgramBadQmailHomeIsTroubleInHomeDirectory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := Reply(m.Commit("a", []string{"b"})); got != "451 qq trouble in home directory (#4.3.0)" {
+	if got := Result(m.Commit("a", []string{"b"})); got != "Zqq trouble in home directory (#4.3.0)" {
 		t.Errorf("%q", got)
 	}
 }
@@ -190,7 +190,7 @@ func TestProgramWriteFailureIsReadErrorEvenOnExit0(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if got := Reply(m.Commit("a", []string{"b"})); got != "451 qq read error (#4.3.0)" {
+	if got := Result(m.Commit("a", []string{"b"})); got != "Zqq read error (#4.3.0)" {
 		t.Errorf("%q", got)
 	}
 }
@@ -207,23 +207,26 @@ func TestProgramAbortSendsNoEnvelope(t *testing.T) {
 	}
 }
 
+// FromEnv reads the environment it is given, not the process's: one
+// process serving many sessions gives each its own.
 func TestFromEnvOrder(t *testing.T) {
-	t.Setenv("QMAILQUEUE", "/x/qq")
-	t.Setenv("MAILDIRQUEUE", "/y/Maildir")
-	if p, ok := FromEnv("/var/qmail").(*Program); !ok || p.Path != "/x/qq" || p.Dir != "/var/qmail" {
-		t.Errorf("QMAILQUEUE first: %#v", FromEnv("/var/qmail"))
+	env := map[string]string{"QMAILQUEUE": "/x/qq", "MAILDIRQUEUE": "/y/Maildir"}
+	getenv := func(k string) (string, bool) { v, ok := env[k]; return v, ok }
+	t.Setenv("QMAILQUEUE", "/process/qq") // never consulted
+	if p, ok := FromEnv("/var/qmail", getenv).(*Program); !ok || p.Path != "/x/qq" || p.Dir != "/var/qmail" {
+		t.Errorf("QMAILQUEUE first: %#v", FromEnv("/var/qmail", getenv))
 	}
-	os.Unsetenv("QMAILQUEUE")
-	if m, ok := FromEnv("/var/qmail").(*Maildir); !ok || m.Dir != "/y/Maildir" {
-		t.Errorf("MAILDIRQUEUE second: %#v", FromEnv("/var/qmail"))
+	delete(env, "QMAILQUEUE")
+	if m, ok := FromEnv("/var/qmail", getenv).(*Maildir); !ok || m.Dir != "/y/Maildir" {
+		t.Errorf("MAILDIRQUEUE second: %#v", FromEnv("/var/qmail", getenv))
 	}
-	os.Unsetenv("MAILDIRQUEUE")
-	if p, ok := FromEnv("/h").(*Program); !ok || p.Path != "bin/qmail-queue" || p.Dir != "/h" {
-		t.Errorf("default: %#v", FromEnv("/h"))
+	delete(env, "MAILDIRQUEUE")
+	if p, ok := FromEnv("/h", getenv).(*Program); !ok || p.Path != "bin/qmail-queue" || p.Dir != "/h" {
+		t.Errorf("default: %#v", FromEnv("/h", getenv))
 	}
-	t.Setenv("QMAILQUEUE", "")
-	if p, ok := FromEnv("/h").(*Program); !ok || p.Path != "" {
-		t.Errorf("empty QMAILQUEUE is used as is (stock execs it and fails): %#v", FromEnv("/h"))
+	env["QMAILQUEUE"] = ""
+	if p, ok := FromEnv("/h", getenv).(*Program); !ok || p.Path != "" {
+		t.Errorf("empty QMAILQUEUE is used as is (stock execs it and fails): %#v", FromEnv("/h", getenv))
 	}
 }
 

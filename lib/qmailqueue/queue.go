@@ -9,35 +9,23 @@ package qmailqueue
 import (
 	"errors"
 	"io"
-	"os"
 	"strconv"
 )
 
 // A Message receives the message bytes as they arrive, then the envelope.
-//
-// Every Message returned by this package also implements Pider: the pid
-// qmail-smtpd shows in "250 ok <time> qp <pid>".
 type Message interface {
 	io.Writer                              // message bytes, streamed (Received line first, then data)
 	Commit(from string, to []string) error // envelope; returns nil only once the message is durable
 	Abort()                                // drop it (client vanished, databytes exceeded...)
+	// Pid is the qp number qmail-smtpd shows in "250 ok <time> qp <pid>":
+	// the qmail-queue child's pid, or the receiving process's own for the
+	// in-process store.
+	Pid() int
 }
 
 // A Queue opens one Message per accepted DATA. qmail-smtpd calls Open
 // before it sends 354; an error there is stock's "451 qqt failure (#4.3.0)".
 type Queue interface{ Open() (Message, error) }
-
-// Pider is implemented by every Message of this package: the qmail-queue
-// child's pid, or the current process's pid for the in-process store.
-type Pider interface{ Pid() int }
-
-// Pid returns the qp pid of m, or the current pid when m does not say.
-func Pid(m Message) int {
-	if p, ok := m.(Pider); ok {
-		return p.Pid()
-	}
-	return os.Getpid()
-}
 
 // Special values of ExitError.Code for outcomes that are not an exit code.
 const (
@@ -66,8 +54,9 @@ func (e *ExitError) Error() string {
 }
 
 // Result returns qmail's result text for err (nil gives ""): first byte
-// D (permanent, 554) or Z (temporary, 451), then the reply text. This is
-// notqmail's qmail_close() table, spec §3.3.
+// D (permanent) or Z (temporary), then the text qmail-smtpd puts after
+// 554 or 451. This is notqmail's qmail_close() table, spec §3.3; the SMTP
+// reply itself is lib/smtpd's.
 func Result(err error) string {
 	if err == nil {
 		return ""
@@ -129,28 +118,15 @@ func Result(err error) string {
 	return "Zqq temporary problem (#4.3.0)"
 }
 
-// Reply returns the SMTP reply line (no CRLF) qmail-smtpd sends after the
-// final dot when Commit returned err: "554 ..." or "451 ...". For a nil
-// err the caller writes its own "250 ok <time> qp <pid>".
-func Reply(err error) string {
-	r := Result(err)
-	if r == "" {
-		return ""
-	}
-	if r[0] == 'D' {
-		return "554 " + r[1:]
-	}
-	return "451 " + r[1:]
-}
-
-// FromEnv picks the queue: $QMAILQUEUE, else the built-in Maildir store if
-// $MAILDIRQUEUE, else <qmailhome>/bin/qmail-queue. The program runs in
-// qmailhome, so a relative $QMAILQUEUE is relative to it.
-func FromEnv(qmailhome string) Queue {
-	if p, ok := os.LookupEnv("QMAILQUEUE"); ok {
+// FromEnv picks the queue from the environment getenv reads (a session's,
+// not necessarily the process's): $QMAILQUEUE, else the built-in Maildir
+// store if $MAILDIRQUEUE, else <qmailhome>/bin/qmail-queue. The program
+// runs in qmailhome, so a relative $QMAILQUEUE is relative to it.
+func FromEnv(qmailhome string, getenv func(string) (string, bool)) Queue {
+	if p, ok := getenv("QMAILQUEUE"); ok {
 		return &Program{Path: p, Dir: qmailhome}
 	}
-	if d, ok := os.LookupEnv("MAILDIRQUEUE"); ok {
+	if d, ok := getenv("MAILDIRQUEUE"); ok {
 		return &Maildir{Dir: d}
 	}
 	return &Program{Path: "bin/qmail-queue", Dir: qmailhome}

@@ -1,32 +1,23 @@
 package smtpd
 
 import (
-	"io"
 	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
-	"golang.org/x/sys/unix"
-
 	"tinymx/lib/qmailctl"
-	"tinymx/lib/qmailqueue"
 )
 
-// DefaultHome is stock's compile-time auto_qmail.
-const DefaultHome = "/var/qmail"
-
-// Getenv looks a variable up; os.LookupEnv in the program.
-type Getenv func(name string) (string, bool)
+// Getenv looks a variable up: os.LookupEnv in the program, a session's
+// own environment in a server.
+type Getenv = func(name string) (string, bool)
 
 // maxDatabytes keeps databytes+1 from wrapping as stock's 32-bit counter
 // does, without stock's silent modulo 2^32 for absurd values (§2.10.5).
 const maxDatabytes = 1<<32 - 2
 
-// LoadConfig reads the control files under dir ("" is the current
-// directory, the qmail home after the chdir) and the environment, in
-// stock's start-up order. Any error but a missing file is stock's
-// "421 unable to read controls".
+// LoadConfig reads the control files under dir (the qmail home; "" is the
+// current directory) and the environment, in stock's start-up order. Any
+// error but a missing file is stock's "421 unable to read controls".
 func LoadConfig(dir string, getenv Getenv) (*Config, error) {
 	syn := qmailctl.Stock
 	if v, _ := getenv("QMAIL_CONTROL_SYNTAX"); v == "extended" {
@@ -145,62 +136,4 @@ func LoadConfig(dir string, getenv Getenv) (*Config, error) {
 	ri.RemoteInfo, ri.HasInfo = getenv("TCPREMOTEINFO")
 	cfg.RelayClient, cfg.HasRelay = getenv("RELAYCLIENT")
 	return cfg, nil
-}
-
-// Home is the qmail home: $QMAILHOME when set and not empty, else
-// /var/qmail.
-func Home(getenv Getenv) string {
-	if h, ok := getenv("QMAILHOME"); ok && h != "" {
-		return h
-	}
-	return DefaultHome
-}
-
-// Run is the whole of qmail-smtpd after its fds are set up: chdir to the
-// qmail home, read the controls, pick the queue, serve one session. It
-// returns the exit status.
-func Run(r io.Reader, w io.Writer, getenv Getenv, queue func(home string) qmailqueue.Queue) int {
-	home := Home(getenv)
-	if err := os.Chdir(home); err != nil {
-		Refuse(w, replyControl)
-		return 1
-	}
-	cfg, err := LoadConfig("", getenv)
-	if err != nil {
-		Refuse(w, replyControl)
-		return 1
-	}
-	cfg.Queue = queue(home)
-	code := Serve(cfg, r, w)
-	cfg.Rcpthosts.Close()
-	cfg.Badmailfrom.Close()
-	return code
-}
-
-// Stdio returns fds 0 and 1 in non-blocking mode, so that the runtime
-// poller gives reads and writes their deadlines (a plain blocking pipe
-// cannot time out). fd 0 and 1 are often the same socket.
-//
-// Replies go out through a close-on-exec duplicate of fd 1: the Go
-// runtime turns EPIPE on fd 1 or 2 into death by SIGPIPE, but on any other
-// fd it leaves SIGPIPE alone and the write just fails, which ends the
-// session with status 1 as stock's ignored SIGPIPE does. This costs no
-// signal handling thread at start-up (signal.Notify starts two) and leaves
-// SIGPIPE at its default for the queue programs we run.
-func Stdio() (io.Reader, io.Writer) {
-	unix.SetNonblock(0, true)
-	unix.SetNonblock(1, true)
-	out, err := unix.FcntlInt(1, unix.F_DUPFD_CLOEXEC, 3)
-	if err != nil {
-		signal.Notify(make(chan os.Signal, 1), syscall.SIGPIPE)
-		out = 1
-	}
-	return os.NewFile(0, "/dev/stdin"), os.NewFile(uintptr(out), "/dev/stdout")
-}
-
-// RestoreStdio puts fds 0 and 1 back in blocking mode, for whatever shares
-// them after we exit (a shell running qmail-smtpd on its terminal).
-func RestoreStdio() {
-	unix.SetNonblock(0, false)
-	unix.SetNonblock(1, false)
 }

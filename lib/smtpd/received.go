@@ -1,8 +1,9 @@
 package smtpd
 
 import (
-	"strconv"
 	"time"
+
+	"tinymx/lib/qmailqueue"
 )
 
 // safeByte is received.c's issafe: everything else is written as '?'.
@@ -65,32 +66,7 @@ func AppendReceived(b []byte, ri *ReceivedInfo, helo string, hasHelo bool, proto
 	b = append(b, " with "...)
 	b = append(b, protocol...)
 	b = append(b, "; "...)
-	b = AppendDate822(b, t)
+	b = qmailqueue.AppendDate822(b, t)
 	return append(b, '\n')
 }
 
-const monthNames = "JanFebMarAprMayJunJulAugSepOctNovDec"
-
-// AppendDate822 appends qmail's date822fmt form in UTC:
-// "5 Jan 2025 09:03:07 -0000" (day without leading zero).
-func AppendDate822(b []byte, t time.Time) []byte {
-	t = t.UTC()
-	y, m, d := t.Date()
-	hh, mm, ss := t.Clock()
-	b = strconv.AppendInt(b, int64(d), 10)
-	b = append(b, ' ')
-	b = append(b, monthNames[(m-1)*3:m*3]...)
-	b = append(b, ' ')
-	b = strconv.AppendInt(b, int64(y), 10)
-	b = append(b, ' ')
-	b = append2(b, hh)
-	b = append(b, ':')
-	b = append2(b, mm)
-	b = append(b, ':')
-	b = append2(b, ss)
-	return append(b, " -0000"...)
-}
-
-func append2(b []byte, n int) []byte {
-	return append(b, byte('0'+n/10), byte('0'+n%10))
-}

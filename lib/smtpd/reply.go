@@ -1,5 +1,7 @@
 package smtpd
 
+import "tinymx/lib/qmailqueue"
+
 // Stock replies (notqmail 1.09), each a named constant as qmail-smtpd.c
 // names each reply a function; spec §2.13.
 const (
@@ -24,3 +26,17 @@ const (
 	replySyntax      = "555 syntax error (#5.5.4)\r\n"
 	replyLineTooLong = "500 line too long (#5.5.2)\r\n" // extension, spec §5.12
 )
+
+// queueReply is the reply line (no CRLF) after the final dot when the
+// queue did not take the message: 554 for qmail's permanent results, 451
+// for the temporary ones, with qmail-queue's text (spec §3.3).
+func queueReply(err error) string {
+	r := qmailqueue.Result(err)
+	if r == "" {
+		return ""
+	}
+	if r[0] == 'D' {
+		return "554 " + r[1:]
+	}
+	return "451 " + r[1:]
+}

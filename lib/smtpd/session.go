@@ -513,7 +513,7 @@ func (s *session) data() {
 		return
 	}
 	s.msg = msg
-	qp := qmailqueue.Pid(msg)
+	qp := msg.Pid()
 	s.out(replyGoAhead)
 
 	sink := newDataSink(msg, s.cfg.Databytes)
@@ -540,11 +540,11 @@ func (s *session) data() {
 		if !errors.As(sink.werr, &ee) {
 			ee = &qmailqueue.ExitError{Code: 53}
 		}
-		s.out(qmailqueue.Reply(ee))
+		s.out(queueReply(ee))
 		s.out("\r\n")
 	default:
 		if err := msg.Commit(s.mailFrom, s.rcpts); err != nil {
-			s.out(qmailqueue.Reply(err))
+			s.out(queueReply(err))
 			s.out("\r\n")
 			return
 		}
