@@ -53,16 +53,7 @@ func main() {
 			c.LocalPort = uint16(getopt.Ulong(o.Arg))
 		}
 	}
-	if len(args) < 2 {
-		ucspi.Usage(c.Verbosity, usage)
-	}
-	port, err := ucspi.ParsePort(args[1])
-	if err != nil {
-		ucspi.Exit(c.Verbosity, &ucspi.FatalError{What: "unable to figure out port number for " + args[1]})
-	}
-	if len(args) < 3 {
-		ucspi.Usage(c.Verbosity, usage)
-	}
-	c.Argv = args[2:]
-	ucspi.Exit(c.Verbosity, c.Run(args[0], port))
+	host, port, argv := ucspi.Operands(args, c.Verbosity, usage)
+	c.Argv = argv
+	ucspi.Exit(c.Verbosity, c.Run(host, port))
 }

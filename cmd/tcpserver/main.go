@@ -70,16 +70,7 @@ func main() {
 			s.KeepIPOptions = o.Letter == 'o'
 		}
 	}
-	if len(args) < 2 {
-		ucspi.Usage(s.Verbosity, usage)
-	}
-	port, err := ucspi.ParsePort(args[1])
-	if err != nil {
-		ucspi.Exit(s.Verbosity, &ucspi.FatalError{What: "unable to figure out port number for " + args[1]})
-	}
-	if len(args) < 3 {
-		ucspi.Usage(s.Verbosity, usage)
-	}
-	s.Argv = args[2:]
-	ucspi.Exit(s.Verbosity, s.Run(args[0], port))
+	host, port, argv := ucspi.Operands(args, s.Verbosity, usage)
+	s.Argv = argv
+	ucspi.Exit(s.Verbosity, s.Run(host, port))
 }

@@ -6,6 +6,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"strconv"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -146,6 +147,15 @@ func (s *Server) trimIfIdle(gen uint64) {
 type child struct {
 	ip      string
 	counted bool // holds a place in perIP
+}
+
+// Accepted is a connection as the accept loop hands it on.
+type Accepted struct {
+	FD     int
+	Remote netip.AddrPort
+	// Banner is set once -B's banner is written, so that the process a
+	// terminated server hands the connection to does not write it again.
+	Banner atomic.Bool
 }
 
 // conn is one accepted connection on its way to the program.

@@ -40,8 +40,8 @@ func (s *Server) line(level int, parts ...string) {
 	os.Stderr.Write(b)
 }
 
-func (s *Server) pidLine(c *conn, pid int) {
-	s.line(Verbose, "pid ", strconv.Itoa(pid), " from ", c.p.IP)
+func (s *Server) pidLine(pid int, ip string) {
+	s.line(Verbose, "pid ", strconv.Itoa(pid), " from ", ip)
 }
 
 // Decision is tcpserver's "ok" or "deny" line for pid:

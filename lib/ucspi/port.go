@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"os"
-
-	"golang.org/x/sys/unix"
 )
 
 // ErrNoPort is a port name /etc/services does not know.
@@ -115,13 +113,4 @@ func strictPort(b []byte) (uint16, bool) {
 		return 0, false
 	}
 	return uint16(n), true
-}
-
-// errnoOrProto keeps an errno inside err, or says "protocol error".
-func errnoOrProto(err error) error {
-	var e unix.Errno
-	if errors.As(err, &e) {
-		return e
-	}
-	return unix.EPROTO
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"net/netip"
 	"strconv"
-	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
@@ -13,15 +12,6 @@ import (
 	"tinymx/lib/getopt"
 	"tinymx/lib/rules"
 )
-
-// Accepted is a connection as the accept loop hands it on.
-type Accepted struct {
-	FD     int
-	Remote netip.AddrPort
-	// Banner is set once -B's banner is written, so that the process a
-	// terminated server hands the connection to does not write it again.
-	Banner atomic.Bool
-}
 
 // Prepared is what the C program's forked child knows of a connection
 // when it is about to run the program: its environment and its verdict.

@@ -15,13 +15,6 @@ import (
 	"tinymx/lib/getopt"
 )
 
-// Verbosity levels of -q, -Q and -v.
-const (
-	Quiet   = 0
-	Errors  = 1
-	Verbose = 2
-)
-
 // Server is tcpserver after option parsing; NewServer gives the C
 // program's defaults.
 type Server struct {

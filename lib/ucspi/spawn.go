@@ -41,7 +41,7 @@ func (s *Server) run(c *conn) {
 		pid, err = syscall.ForkExec(path, s.Argv, attr)
 		if err == nil {
 			s.children[pid] = child{ip: c.p.IP, counted: c.p.MaxConnIP > 0}
-			s.pidLine(c, pid)
+			s.pidLine(pid, c.p.IP)
 			s.say(Verbose, c.p.Decision(s.Prog, "ok", pid))
 			s.mu.Unlock()
 			unix.Close(c.FD)
@@ -90,7 +90,7 @@ func (s *Server) helper(c *conn, code int, word string, err error) {
 		return
 	}
 	s.children[pid] = ch
-	s.pidLine(c, pid)
+	s.pidLine(pid, c.p.IP)
 	if word != "" {
 		s.say(Verbose, c.p.Decision(s.Prog, word, pid))
 	}
