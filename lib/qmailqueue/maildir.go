@@ -35,12 +35,20 @@ type Maildir struct {
 	// file; 0 means DefaultSpillAt.
 	SpillAt int
 
+	// Any number of messages may be open at once (one process serving
+	// many sessions): mu guards only the open new/ directory, never a
+	// write or an fsync.
 	mu      sync.Mutex
-	spare   []byte        // reused body buffer (one message at a time per session)
-	bw      *bufio.Writer // reused output buffer
-	newfd   int           // open new/ directory, for fsync, when newOpen
+	newfd   int // open new/ directory, for fsync, when newOpen
 	newOpen bool
 }
+
+// Buffers are shared by every message of the process: a session's next
+// message, or another session's, reuses them instead of allocating.
+var (
+	bodyPool   = sync.Pool{New: func() any { return new([]byte) }}
+	writerPool = sync.Pool{New: func() any { return bufio.NewWriterSize(nil, 16384) }}
+)
 
 // DefaultSpillAt is the body size held in memory before spilling.
 const DefaultSpillAt = 64 << 10
@@ -106,9 +114,8 @@ func (q *Maildir) Open() (Message, error) {
 	if !strings.HasPrefix(q.Dir, "/") {
 		m.err = ErrConfig
 	}
-	q.mu.Lock()
-	m.buf, q.spare = q.spare[:0], nil
-	q.mu.Unlock()
+	m.body = bodyPool.Get().(*[]byte)
+	m.buf = (*m.body)[:0]
 	m.pid = q.Pid
 	if m.pid == 0 {
 		m.pid = os.Getpid()
@@ -120,6 +127,7 @@ type maildirMessage struct {
 	q      *Maildir
 	start  time.Time
 	pid    int
+	body   *[]byte // the pooled buffer buf came from
 	buf    []byte
 	spill  int // scratch file fd (no name), -1 when none
 	spillN int64
@@ -203,11 +211,10 @@ func (m *maildirMessage) release() {
 	m.done = true
 	m.dropSpill()
 	if cap(m.buf) <= 2*DefaultSpillAt {
-		m.q.mu.Lock()
-		m.q.spare = m.buf[:0]
-		m.q.mu.Unlock()
+		*m.body = m.buf[:0]
+		bodyPool.Put(m.body)
 	}
-	m.buf = nil
+	m.buf, m.body = nil, nil
 }
 
 func (m *maildirMessage) Abort() {
@@ -249,18 +256,8 @@ func (m *maildirMessage) store(from string, to []string) error {
 		unix.Unlink(tmp)
 		return &ExitError{Code: code}
 	}
-	q.mu.Lock()
-	if q.bw == nil {
-		q.bw = bufio.NewWriterSize(nil, 16384)
-	}
-	w := q.bw
-	q.bw = nil
-	q.mu.Unlock()
-	defer func() {
-		q.mu.Lock()
-		q.bw = w
-		q.mu.Unlock()
-	}()
+	w := writerPool.Get().(*bufio.Writer)
+	defer writerPool.Put(w)
 	w.Reset(rawFD(fd))
 	uid := q.UID
 	if q.UID == 0 {
@@ -320,20 +317,26 @@ func step(s string) {
 	}
 }
 
+// syncNew makes the link into new/ durable. The directory is opened once
+// and fsynced without the lock, so concurrent commits overlap (the file
+// system batches them into one journal commit) instead of queueing.
 func (q *Maildir) syncNew() error {
 	q.mu.Lock()
-	defer q.mu.Unlock()
 	if !q.newOpen {
 		fd, err := unix.Open(q.Dir+"/new", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
+			q.mu.Unlock()
 			return err
 		}
 		q.newfd, q.newOpen = fd, true
 	}
-	return unix.Fsync(q.newfd)
+	fd := q.newfd
+	q.mu.Unlock()
+	return unix.Fsync(fd)
 }
 
-// Close releases the open new/ directory. The Maildir stays usable.
+// Close releases the open new/ directory, once no message is being
+// committed. The Maildir stays usable.
 func (q *Maildir) Close() {
 	q.mu.Lock()
 	defer q.mu.Unlock()

@@ -375,3 +375,62 @@ func TestMaildirNotAbsoluteIsExit55AndTouchesNothing(t *testing.T) {
 		}
 	}
 }
+
+// Fifty messages received at once through one Maildir (one process serving
+// many sessions): each is stored once, with its own body and envelope,
+// whether it stayed in memory or spilled, and nothing is left in tmp/.
+func TestMaildirStoresFiftyConcurrentMessagesEachIntact(t *testing.T) {
+	dir := newMaildir(t, "")
+	q := &Maildir{Dir: dir, SpillAt: 4096}
+	const n = 50
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			// odd messages spill to the scratch file, even ones do not
+			line := fmt.Sprintf("message %d\n", i)
+			body := []byte(strings.Repeat(line, 1+(i%2)*1000))
+			m, err := q.Open()
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			for p := body; len(p) > 0; {
+				k := min(len(p), 1000+i)
+				m.Write(p[:k])
+				p = p[k:]
+			}
+			errs[i] = m.Commit(fmt.Sprintf("s%d@x", i), []string{fmt.Sprintf("r%d@y", i)})
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("message %d: %v", i, err)
+		}
+	}
+	names := listDir(t, dir+"/new")
+	if len(names) != n {
+		t.Fatalf("%d files in new/, want %d", len(names), n)
+	}
+	seen := map[int]bool{}
+	for _, name := range names {
+		got, err := os.ReadFile(dir + "/new/" + name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var i int
+		if _, err := fmt.Sscanf(string(got[bytes.Index(got, []byte("Return-Path: <s")):]), "Return-Path: <s%d@x>", &i); err != nil || seen[i] {
+			t.Fatalf("%s: envelope unreadable or seen twice (%v)", name, err)
+		}
+		seen[i] = true
+		line := fmt.Sprintf("message %d\n", i)
+		want := fmt.Sprintf("Return-Path: <s%d@x>\nDelivered-To: r%d@y\n", i, i) + strings.Repeat(line, 1+(i%2)*1000)
+		checkStored(t, got, os.Getpid(), os.Getuid(), want)
+	}
+	if tmp := listDir(t, dir+"/tmp"); len(tmp) != 0 {
+		t.Errorf("tmp/ holds %v", tmp)
+	}
+}
