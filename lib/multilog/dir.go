@@ -19,11 +19,15 @@ var Pause = 5 * time.Second
 
 // bufSize is the original's per-directory buffer. Its flush points decide
 // where a file may end, so it is simulated exactly (see put, vflush); only
-// the system calls are batched.
+// the system calls are batched, one write per read instead of one per
+// flush.
 const bufSize = 512
 
-// physMax bounds the bytes kept in memory before they are written out.
-const physMax = 64 << 10
+// outCap is the most Dir.out holds, so it never grows. Everything is
+// written out before each read; one read of readSize bytes then yields at
+// most the line held from before it (maxLine bytes, timestamp included, and
+// its newline) and, for each byte read, a timestamped empty line.
+const outCap = maxLine + 1 + readSize*(stampLen+1)
 
 const (
 	oAppend = unix.O_WRONLY | unix.O_NONBLOCK | unix.O_APPEND | unix.O_CREAT | unix.O_CLOEXEC
@@ -242,9 +246,6 @@ func (d *Dir) sync() {
 	rest := copy(d.out, d.out[d.committed:])
 	d.out = d.out[:rest]
 	d.committed = 0
-	if cap(d.out) > 4*physMax && rest < physMax {
-		d.out = append(make([]byte, 0, physMax), d.out...)
-	}
 }
 
 // rotate is the original's fullcurrent: current becomes previous, a new

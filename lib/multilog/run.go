@@ -18,14 +18,17 @@ import (
 // goes straight to the directories.
 const maxLine = 1000
 
-// chunk is the original's input read size. Its reads are the points where
-// the directory buffers are flushed, which decides file boundaries, so the
-// input is cut into chunks of this size even though it is read in bigger
-// pieces.
-const chunk = 1024
+// readSize is the original's input buffer, and the most read at once.
+// Before each read everything selected so far is written to current, as
+// the original does: these flushes decide where files end, and they bound
+// what a kill -9 loses to the read being processed and the start of a line
+// held from before it, the original's bound. (Reading more at once and
+// cutting it into 1024-byte pieces gives the same files, but a kill then
+// loses the whole unwritten rest of the bigger read.)
+const readSize = 1024
 
-// readSize is how much is read at once.
-const readSize = 32 << 10
+// stampLen is the timestamp's length: '@', 24 hex digits, a space.
+const stampLen = 26
 
 // Logger runs a script over an input descriptor.
 type Logger struct {
@@ -34,6 +37,7 @@ type Logger struct {
 	status []int
 	in     int
 
+	inbuf    [readSize]byte
 	line     [maxLine + 1]byte
 	linelen  int
 	oldlen   int
@@ -42,7 +46,7 @@ type Logger struct {
 	newline  bool // the last byte read was a newline (or nothing was read)
 
 	stampSec uint64
-	stamp    [26]byte
+	stamp    [stampLen]byte
 
 	exitasap    atomic.Bool
 	forceRotate atomic.Bool
@@ -78,7 +82,7 @@ func Start(args []string, in int) *Logger {
 		l.status = append(l.status, fd)
 	}
 	for _, spec := range l.script.Dirs {
-		d := &Dir{DirSpec: spec, out: make([]byte, 0, 4096)}
+		d := &Dir{DirSpec: spec, out: make([]byte, 0, outCap)}
 		d.Restart()
 		l.dirs = append(l.dirs, d)
 	}
@@ -110,34 +114,14 @@ func (l *Logger) signals() {
 
 // Run processes input until EOF or TERM, then finishes every directory.
 func (l *Logger) Run() {
-	buf := make([]byte, readSize)
 	for {
-		n := l.read(buf)
+		n := l.read(l.inbuf[:])
 		if n <= 0 {
 			break
 		}
-		l.newline = buf[n-1] == '\n'
-		p := buf[:n]
-		first := true
-		for len(p) > 0 {
-			if !first {
-				l.boundary()
-			}
-			first = false
-			c := chunk
-			if c > len(p) {
-				c = len(p)
-			}
-			l.process(p[:c])
-			p = p[c:]
-			for _, d := range l.dirs {
-				if d.committed > physMax {
-					d.sync()
-				}
-			}
-		}
+		l.newline = l.inbuf[n-1] == '\n'
+		l.process(l.inbuf[:n])
 	}
-	l.boundary()
 	if l.inLine {
 		if l.overflow {
 			l.putc('\n')
@@ -166,15 +150,10 @@ func (l *Logger) Close() {
 	unix.Close(l.wakeW)
 }
 
-// boundary is the flush the original does before each 1024-byte read.
-func (l *Logger) boundary() {
-	for _, d := range l.dirs {
-		d.vflush()
-	}
-}
-
-// read flushes, rotates on ALRM, stops on TERM at a line boundary, and
-// otherwise waits for input and reads it. It returns <= 0 for end of input.
+// read writes out everything selected so far (the original's flushread),
+// rotates on ALRM, stops on TERM at a line boundary, and otherwise waits
+// for input and reads it. It returns <= 0 for end of input, after the
+// same flush.
 func (l *Logger) read(buf []byte) int {
 	pfd := []unix.PollFd{{Fd: int32(l.in), Events: unix.POLLIN}, {Fd: int32(l.wakeR), Events: unix.POLLIN}}
 	for {
@@ -218,7 +197,7 @@ func (l *Logger) read(buf []byte) int {
 	}
 }
 
-// process handles up to one chunk of input.
+// process handles one read of input.
 func (l *Logger) process(p []byte) {
 	for len(p) > 0 {
 		if l.overflow {
