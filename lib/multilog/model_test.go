@@ -121,7 +121,9 @@ func model(in []byte, size int, stamp bool) [][]byte {
 var stampRE = regexp.MustCompile(`(?m)^@[0-9a-f]{24} `)
 
 // logged runs the Logger on in from a regular file and returns the files.
-func logged(t *testing.T, in []byte, size int, stamp bool) [][]byte {
+// With poll it waits in poll before every read, as where input refuses
+// RWF_NOWAIT.
+func logged(t *testing.T, in []byte, size int, stamp, poll bool) [][]byte {
 	dir, err := os.MkdirTemp("/dev/shm", "tinymx-multilog-")
 	if err != nil {
 		dir = t.TempDir()
@@ -139,6 +141,7 @@ func logged(t *testing.T, in []byte, size int, stamp bool) [][]byte {
 		args = append([]string{"t"}, args...)
 	}
 	l := Start(args, int(f.Fd()))
+	l.noNowait = poll
 	l.Run()
 	l.Close()
 	names, _ := filepath.Glob(filepath.Join(dir, "d", "@*"))
@@ -153,13 +156,16 @@ func logged(t *testing.T, in []byte, size int, stamp bool) [][]byte {
 
 func sameFiles(t *testing.T, in []byte, size int, stamp bool) {
 	t.Helper()
-	want, got := model(in, size, stamp), logged(t, in, size, stamp)
-	if len(want) != len(got) {
-		t.Fatalf("s%d t=%v: %d files, model %d", size, stamp, len(got), len(want))
-	}
-	for i := range want {
-		if !bytes.Equal(want[i], got[i]) {
-			t.Fatalf("s%d t=%v: file %d: %d bytes, model %d", size, stamp, i, len(got[i]), len(want[i]))
+	want := model(in, size, stamp)
+	for _, poll := range []bool{false, true} {
+		got := logged(t, in, size, stamp, poll)
+		if len(want) != len(got) {
+			t.Fatalf("s%d t=%v poll=%v: %d files, model %d", size, stamp, poll, len(got), len(want))
+		}
+		for i := range want {
+			if !bytes.Equal(want[i], got[i]) {
+				t.Fatalf("s%d t=%v poll=%v: file %d: %d bytes, model %d", size, stamp, poll, i, len(got[i]), len(want[i]))
+			}
 		}
 	}
 }

@@ -48,6 +48,13 @@ type Logger struct {
 	stampSec uint64
 	stamp    [stampLen]byte
 
+	// noNowait is set once a read with RWF_NOWAIT failed otherwise than
+	// for want of input (a tty, a pipe on an older kernel): reads then
+	// wait in poll first. With RWF_NOWAIT a read while input flows needs
+	// no poll, one system call in three per 1024 bytes (bench/multilog.sh:
+	// 10-25% more lines/s).
+	noNowait bool
+
 	exitasap    atomic.Bool
 	forceRotate atomic.Bool
 	wakeR       int
@@ -120,6 +127,9 @@ func (l *Logger) Run() {
 			break
 		}
 		l.newline = l.inbuf[n-1] == '\n'
+		if l.script.Timestamp {
+			l.stampNow()
+		}
 		l.process(l.inbuf[:n])
 	}
 	if l.inLine {
@@ -173,6 +183,17 @@ func (l *Logger) read(buf []byte) int {
 				return 0
 			}
 			size = 1
+		}
+		if !l.noNowait {
+			n, err := unix.Preadv2(l.in, [][]byte{buf[:size]}, -1, unix.RWF_NOWAIT)
+			if err == nil {
+				return n
+			}
+			if err != unix.EAGAIN && err != unix.EINTR {
+				// no RWF_NOWAIT for this input or kernel (EOPNOTSUPP,
+				// ENOSYS, EINVAL), or a read error the plain read reports
+				l.noNowait = true
+			}
 		}
 		pfd[0].Revents, pfd[1].Revents = 0, 0
 		if _, err := unix.Poll(pfd, -1); err != nil && err != unix.EINTR {
@@ -246,7 +267,12 @@ func (l *Logger) endLine() {
 	l.inLine = false
 }
 
-func (l *Logger) timestamp() {
+// stampNow sets the label for lines starting in the read just done. A
+// line's label is the moment its first byte was read, which is that read,
+// so one clock reading serves all the lines it starts. (The original reads
+// the clock for each line as it gets to it; here that was a tenth of the
+// CPU time with 100-byte lines.)
+func (l *Logger) stampNow() {
 	now := time.Now()
 	sec := tai64n.Base + uint64(now.Unix())
 	if sec != l.stampSec || l.stamp[0] != '@' {
@@ -260,6 +286,9 @@ func (l *Logger) timestamp() {
 		l.stamp[i] = "0123456789abcdef"[nano&15]
 		nano >>= 4
 	}
+}
+
+func (l *Logger) timestamp() {
 	copy(l.line[:], l.stamp[:])
 	l.linelen = len(l.stamp)
 }
