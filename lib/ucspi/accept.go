@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/debug"
-	"strconv"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -92,16 +91,7 @@ func (s *Server) reap(chld chan os.Signal) {
 			s.mu.Lock()
 			if c, ok := s.children[pid]; ok {
 				delete(s.children, pid)
-				if s.Verbosity >= Verbose {
-					b := make([]byte, 0, 64)
-					b = append(b, s.Prog...)
-					b = append(b, ": end "...)
-					b = strconv.AppendInt(b, int64(pid), 10)
-					b = append(b, " status "...)
-					b = strconv.AppendUint(b, uint64(uint32(ws)), 10)
-					b = append(b, '\n')
-					os.Stderr.Write(b)
-				}
+				s.endLine(pid, ws)
 				s.release(c)
 			}
 			s.mu.Unlock()

@@ -3,9 +3,11 @@ package ucspi
 import (
 	"os"
 	"strconv"
+
+	"golang.org/x/sys/unix"
 )
 
-// Status prints "tcpserver: status: N/LIMIT" when verbose.
+// status prints "tcpserver: status: N/LIMIT" when verbose.
 func (s *Server) status() {
 	if s.Verbosity < Verbose || s.finishing {
 		return
@@ -16,6 +18,21 @@ func (s *Server) status() {
 	b = strconv.AppendUint(b, s.count, 10)
 	b = append(b, '/')
 	b = strconv.AppendUint(b, s.Limit, 10)
+	b = append(b, '\n')
+	os.Stderr.Write(b)
+}
+
+// endLine prints "tcpserver: end PID status WAITSTATUS" when verbose.
+func (s *Server) endLine(pid int, ws unix.WaitStatus) {
+	if s.Verbosity < Verbose {
+		return
+	}
+	b := make([]byte, 0, 64)
+	b = append(b, s.Prog...)
+	b = append(b, ": end "...)
+	b = strconv.AppendInt(b, int64(pid), 10)
+	b = append(b, " status "...)
+	b = strconv.AppendUint(b, uint64(uint32(ws)), 10)
 	b = append(b, '\n')
 	os.Stderr.Write(b)
 }

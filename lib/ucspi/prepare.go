@@ -44,6 +44,7 @@ func (e *stepError) Unwrap() error { return e.err }
 // (environment, directory) or to the server's counts, so any number of
 // goroutines may call it at once. The per-IP limit is not applied here:
 // it needs the server's count of the client's connections (see admit).
+// TCPLOCALPORT is the port of the listener s serves, as in the C program.
 // On an error p.IP is still set, for the log lines.
 func (s *Server) Prepare(a *Accepted) (p Prepared, err error) {
 	p.IP = IPString(a.Remote.Addr())
