@@ -29,7 +29,10 @@ var seq atomic.Uint64
 // (tcprules' rules.tmp, supervise's status.new) and it is truncated.
 func Create(path, tmp string, perm os.FileMode) (*File, error) {
 	if tmp != "" {
-		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, perm)
+		// Non-blocking, as the originals' open_trunc (O_NDELAY): a FIFO
+		// someone left at the fixed name fails with ENXIO instead of
+		// waiting for a reader; on a regular file the flag does nothing.
+		f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC|syscall.O_NONBLOCK, perm)
 		if err != nil {
 			return nil, err
 		}

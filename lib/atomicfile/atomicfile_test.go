@@ -1,9 +1,12 @@
 package atomicfile
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestWriteFileReplacesWholeAndLeavesNoTemp(t *testing.T) {
@@ -57,5 +60,37 @@ func TestCommitUsesNamedTemp(t *testing.T) {
 	b, _ := os.ReadFile(p)
 	if string(b) != "abc" {
 		t.Fatalf("got %q", b)
+	}
+}
+
+// The C originals' open_trunc is non-blocking: a FIFO left at the fixed
+// temporary name (rules.tmp, status.new) with no reader fails with ENXIO
+// at once instead of waiting for a reader forever.
+func TestNamedTempThatIsAFifoFailsAtOnce(t *testing.T) {
+	dir := t.TempDir()
+	tmp := filepath.Join(dir, "rules.tmp")
+	if err := syscall.Mkfifo(tmp, 0644); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		f, err := Create(filepath.Join(dir, "rules.cdb"), tmp, 0644)
+		if err == nil {
+			f.Abort()
+		}
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, syscall.ENXIO) {
+			t.Fatalf("Create: %v, want ENXIO", err)
+		}
+	case <-time.After(5 * time.Second):
+		// a reader that comes and goes ends the blocked open
+		if fd, err := syscall.Open(tmp, syscall.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			syscall.Close(fd)
+		}
+		<-done
+		t.Fatal("Create waited 5 s for a reader of the FIFO")
 	}
 }

@@ -234,6 +234,20 @@ func TestReadOnlySuperviseDirKeepsTheOldStatusAndWarns(t *testing.T) {
 	}, "supervise: warning: unable to open DIR/s/supervise/status.new: read-only file system\n")
 }
 
+// TestFifoStatusNewKeepsTheOldStatusAndWarns: daemontools opens
+// status.new with open_trunc, non-blocking, so a FIFO left there with no
+// reader is ENXIO at once: a warning, the old record kept, supervise goes
+// on. A blocking open would stop supervise at its next state change.
+func TestFifoStatusNewKeepsTheOldStatusAndWarns(t *testing.T) {
+	t.Parallel()
+	harness.NeedRoot(t)
+	statusWriteFault(t, func(s string) {
+		if err := syscall.Mkfifo(filepath.Join(s, "supervise/status.new"), 0644); err != nil {
+			t.Fatal(err)
+		}
+	}, "supervise: warning: unable to open DIR/s/supervise/status.new: device not configured\n")
+}
+
 // TestUnreadableCurrentDirectoryIsFatalLikeC: svc and svstat open "." to
 // come back to it between services; as nobody in an execute-only
 // directory that fails: the C message, exit 111, for both programs.
