@@ -157,7 +157,9 @@ func ParseUint(s []byte) (n uint64, ok bool) {
 //
 // Plain system calls, not os.Open: qmail-smtpd reads up to ten control
 // files per connection, and an *os.File costs four more system calls
-// each (non-blocking mode on and off, a refused poller registration).
+// each (non-blocking mode on and off, a refused poller registration); and
+// on a FIFO an *os.File would wait in the poller on EAGAIN instead of
+// failing as stock does.
 func readFile(path string) ([]byte, bool, error) {
 	fd, err := openRead(path)
 	if err != nil {
@@ -189,10 +191,15 @@ func readFile(path string) ([]byte, bool, error) {
 	}
 }
 
-// openRead opens path read-only and close-on-exec.
+// openRead opens path read-only and close-on-exec, and non-blocking as
+// notqmail's open_read (O_NDELAY): a FIFO put in place of a control file
+// then opens at once and reads as an empty file, where a blocking open
+// would wait for a writer and hang every session before its greeting.
+// With a writer holding the FIFO but nothing written, read(2) says EAGAIN;
+// readFile returns that as an error (stock: 421), it never retries.
 func openRead(path string) (int, error) {
 	for {
-		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
+		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
 		if err == syscall.EINTR {
 			continue
 		}

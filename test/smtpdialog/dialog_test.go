@@ -11,6 +11,8 @@
 //	rm control/x          remove a file of the common setup
 //	chmod control/x 000   change a file's mode
 //	touch control/x -1h   set a file's mtime in the past
+//	mkfifo control/x      make a FIFO there (replacing the common file)
+//	writer control/x      hold that FIFO open for writing, nothing written
 //	run qmail-newmrh      run one of ./bin's programs in the qmail home first
 //	C: line               client line, CRLF added
 //	R: bytes              raw client bytes (escaped), nothing added
@@ -271,6 +273,20 @@ func runDialog(t *testing.T, bin, src string) {
 			}
 			old := time.Now().Add(-d)
 			os.Chtimes(filepath.Join(dir, name), old, old)
+		case "mkfifo":
+			p := filepath.Join(dir, arg)
+			os.Remove(p)
+			if err := syscall.Mkfifo(p, 0644); err != nil {
+				t.Fatal(err)
+			}
+		case "writer":
+			// O_RDWR never waits for a reader; the file is close-on-exec,
+			// so qmail-smtpd does not inherit the writer.
+			f, err := os.OpenFile(filepath.Join(dir, arg), os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { f.Close() })
 		case "run":
 			cmd := exec.Command(harness.Bin(t, arg))
 			cmd.Env = []string{"QMAILHOME=" + dir}

@@ -3,6 +3,7 @@ package smtpdialog
 import (
 	"os"
 	"os/exec"
+	"syscall"
 	"testing"
 	"time"
 
@@ -60,5 +61,32 @@ func TestNewbmfWritesModeAndNoTemporary(t *testing.T) {
 	}
 	if _, err := os.Stat(dir + "/control/badmailfrom.tmp"); err == nil {
 		t.Fatal("temporary left behind")
+	}
+}
+
+// notqmail's qmail-newmrh opens with open_read and open_trunc, both
+// non-blocking: a FIFO list with no writer compiles as an empty file, and a
+// FIFO left at the temporary name with no reader fails at once (ENXIO).
+// harness.Run's deadline turns a hang into a failure.
+func TestNewmrhNeverWaitsOnAFifo(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(dir+"/control", 0755)
+	if err := syscall.Mkfifo(dir+"/control/morercpthosts", 0644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, code := newcdb(t, "qmail-newmrh", dir); code != 0 || msg != "" {
+		t.Fatalf("FIFO list: %d %q", code, msg)
+	}
+	if b, _ := os.ReadFile(dir + "/control/morercpthosts.cdb"); len(b) != 2048 {
+		t.Fatalf("FIFO list gave a %d-byte cdb, want the empty one (2048 bytes)", len(b))
+	}
+	os.Remove(dir + "/control/morercpthosts")
+	os.WriteFile(dir+"/control/morercpthosts", []byte("a.test\n"), 0644)
+	if err := syscall.Mkfifo(dir+"/control/morercpthosts.tmp", 0644); err != nil {
+		t.Fatal(err)
+	}
+	if msg, code := newcdb(t, "qmail-newmrh", dir); code != 111 ||
+		msg != "qmail-newmrh: fatal: unable to write to control/morercpthosts.tmp: device not configured\n" {
+		t.Fatalf("FIFO temporary: %d %q", code, msg)
 	}
 }
