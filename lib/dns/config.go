@@ -1,12 +1,12 @@
 package dns
 
 import (
-	"errors"
-	"io/fs"
 	"os"
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // The server list and the rewrite rules are read once and kept for ten
@@ -60,16 +60,55 @@ func ResetConfig() {
 
 var resolvConf = "/etc/resolv.conf"
 
+// maxConfig caps how much of resolv.conf or the rewrite file is read: real
+// ones are a few hundred bytes, and a FIFO with a busy writer would
+// otherwise be read for ever.
+const maxConfig = 1 << 20
+
 // readOptional reads a small config file; a missing file is (nil, false, nil).
+//
+// It opens non-blocking, as djb's openreadclose (open_read is O_NDELAY): a
+// FIFO in place of the file then reads as empty when it has no writer,
+// where a blocking open would hang every lookup waiting for one. A writer
+// with nothing written makes read(2) say EAGAIN, which is returned (djb:
+// "temporary failure"), never retried. Plain system calls for the same
+// reason: an *os.File would park on EAGAIN in the poller.
 func readOptional(path string) ([]byte, bool, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err == unix.ENOENT {
 		return nil, false, nil
 	}
 	if err != nil {
-		return nil, false, err
+		return nil, false, &os.PathError{Op: "open", Path: path, Err: err}
 	}
-	return b, true, nil
+	defer unix.Close(fd)
+	buf := make([]byte, 0, 512)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, false, &os.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return buf, true, nil
+		}
+		buf = buf[:len(buf)+n]
+		if len(buf) > maxConfig {
+			return nil, false, &os.PathError{Op: "read", Path: path, Err: unix.EFBIG}
+		}
+	}
 }
 
 // scanIP4 parses "a.b.c.d" at the start of s like djb's ip4_scan: each part
