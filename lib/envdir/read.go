@@ -112,7 +112,14 @@ func readNames() ([]string, error) {
 
 // readValue reads the first line of name. ok is false when the file does
 // not exist; a nil value means the file is empty. The file is opened
-// non-blocking, as the original's open_read, so a FIFO never hangs us.
+// non-blocking, as the original's open_read, so a FIFO never hangs us: with
+// no writer it reads as empty.
+//
+// The original reads the whole file, so a read error after the first line
+// fails too: a FIFO whose writer has sent a line and stays open gives EAGAIN
+// ("temporary failure"). We read on the same way, keeping nothing, but stop
+// MaxValue bytes past the first line: a writer that never stops would
+// otherwise keep us reading for ever.
 func readValue(name string) (val []byte, ok bool, err error) {
 	fd, err := unix.Open(name, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err == unix.ENOENT {
@@ -125,7 +132,9 @@ func readValue(name string) (val []byte, ok bool, err error) {
 	var line []byte
 	buf := make([]byte, 4096)
 	total := 0
-	for {
+	complete := false // line holds the whole first line
+	tail := 0         // bytes read past it
+	for tail <= MaxValue {
 		n, err := unix.Read(fd, buf)
 		if err == unix.EINTR {
 			continue
@@ -137,9 +146,15 @@ func readValue(name string) (val []byte, ok bool, err error) {
 			break
 		}
 		total += n
+		if complete {
+			tail += n
+			continue
+		}
 		if i := bytes.IndexByte(buf[:n], '\n'); i >= 0 {
 			line = append(line, buf[:i]...)
-			break
+			complete = true
+			tail = n - i - 1
+			continue
 		}
 		line = append(line, buf[:n]...)
 		if len(line) > MaxValue {

@@ -141,3 +141,32 @@ func TestReadDirFileNamesWithEqualsEditTheVariableBeforeIt(t *testing.T) {
 		t.Errorf("env %q has %d entries, want 6", env, len(env))
 	}
 }
+
+// As the original's openreadclose, the whole file is read: a FIFO without
+// a writer is an empty file, one whose writer sent a line and stays open
+// ends in EAGAIN; a line followed by more than MaxValue bytes is still read.
+func TestReadValueReadsToTheEndLikeTheOriginal(t *testing.T) {
+	dir := t.TempDir()
+	wd, _ := os.Getwd()
+	defer os.Chdir(wd)
+	os.Chdir(dir)
+	if err := syscall.Mkfifo("FIFO", 0644); err != nil {
+		t.Fatal(err)
+	}
+	if val, ok, err := readValue("FIFO"); val != nil || !ok || err != nil {
+		t.Errorf("FIFO without writer: %q %v %v, want an empty file", val, ok, err)
+	}
+	w, err := os.OpenFile("FIFO", os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	w.WriteString("value\n")
+	if _, _, err := readValue("FIFO"); err != syscall.EAGAIN {
+		t.Errorf("FIFO with a line and its writer: %v, want EAGAIN", err)
+	}
+	os.WriteFile("LONG", append([]byte("first\n"), bytes.Repeat([]byte("x\n"), MaxValue)...), 0644)
+	if val, ok, err := readValue("LONG"); string(val) != "first" || !ok || err != nil {
+		t.Errorf("long tail: %.20q %v %v", val, ok, err)
+	}
+}

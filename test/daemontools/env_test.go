@@ -86,6 +86,57 @@ func TestEnvdirNeverWaitsOnAFifo(t *testing.T) {
 	same(t, "envdir", job{args: []string{"e", "env"}, env: []string{"FIFO=1", "X=2"}, dir: dir}, nil)
 }
 
+// TestEnvdirReadsAFifoWithAWriterLikeC: the original reads each file to
+// its end with a non-blocking descriptor. A writer that has sent nothing,
+// or a line, and stays open makes that read say EAGAIN: "unable to read
+// e/FIFO: temporary failure", exit 111. A line whose writer has gone (a
+// reader keeps it in the pipe) is the value.
+func TestEnvdirReadsAFifoWithAWriterLikeC(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "e/FIFO")
+	os.MkdirAll(filepath.Dir(fifo), 0755)
+	if err := syscall.Mkfifo(fifo, 0644); err != nil {
+		t.Fatal(err)
+	}
+	c, g := pair(t, "envdir")
+	j := job{args: []string{"e", "env"}, env: []string{"FIFO=1", "X=2"}, dir: dir}
+	for _, tc := range []struct {
+		what, sent string
+		writerGone bool
+		want       string
+	}{
+		{"idle writer", "", false, "envdir: fatal: unable to read e/FIFO: temporary failure\n"},
+		{"writer sent a line", "value\n", false, "envdir: fatal: unable to read e/FIFO: temporary failure\n"},
+		{"writer gone after a line", "value \nmore\n", true, ""},
+	} {
+		var res [2]result
+		for i, bin := range []string{c, g} {
+			// each run drains the pipe: fill it afresh for each
+			w, err := os.OpenFile(fifo, os.O_RDWR, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w.WriteString(tc.sent)
+			var keep *os.File
+			if tc.writerGone {
+				keep, _ = os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+				w.Close()
+			}
+			res[i] = run(t, bin, j)
+			w.Close()
+			if keep != nil {
+				keep.Close()
+			}
+		}
+		if res[0] != res[1] {
+			t.Errorf("%s: differs from the C one:\n--- C:\n%v\n--- Go:\n%v", tc.what, res[0], res[1])
+		}
+		if res[1].stderr != tc.want || (tc.want == "" && !strings.Contains(res[1].stdout, "FIFO=value\n")) {
+			t.Errorf("%s: %v", tc.what, res[1])
+		}
+	}
+}
+
 func TestEnvuidgidSetsGIDThenUIDLikeC(t *testing.T) {
 	env := []string{"UID=7", "A=1", "GID=5", "B=2"}
 	for _, acct := range []string{"nobody", "root", "daemon", "postfix"} {
