@@ -1,12 +1,14 @@
 package servicedir
 
 import (
-	"bufio"
 	"os"
 	"os/user"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
+
+	"tinymx/lib/qmailctl"
 )
 
 // DataLimit is the RLIMIT_DATA the service runs under (env/DATALIMIT).
@@ -93,18 +95,17 @@ func lookup(name string) (Owner, error) {
 }
 
 // firstLine is a qmail control file's first line without trailing
-// spaces, tabs and CR.
+// spaces, tabs and CR. qmailctl reads it as qmail-smtpd will, non-blocking:
+// a FIFO there reads as an empty file instead of hanging us.
 func firstLine(path string) (string, error) {
-	f, err := os.Open(path)
+	s, ok, err := qmailctl.ReadLine(path, qmailctl.Stock)
+	if err == nil && !ok {
+		err = &os.PathError{Op: "open", Path: path, Err: syscall.ENOENT}
+	}
 	if err != nil {
 		return "", &ReadError{path, err}
 	}
-	defer f.Close()
-	s, err := bufio.NewReaderSize(f, 1024).ReadString('\n')
-	if err != nil && s == "" && err.Error() != "EOF" {
-		return "", &ReadError{path, err}
-	}
-	return strings.TrimRight(s, "\n\r\t "), nil
+	return strings.TrimRight(s, "\r\t "), nil
 }
 
 func isNumber(s string) bool {
