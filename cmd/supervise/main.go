@@ -4,13 +4,14 @@ package main
 import (
 	"os"
 
+	"tinymx/lib/footprint"
 	"tinymx/lib/strerr"
 	"tinymx/lib/supervise"
 )
 
 func main() {
 	strerr.SetProg(os.Args[0])
-	supervise.Lean()
+	footprint.Idle()
 	if len(os.Args) != 2 {
 		strerr.Usage("supervise dir")
 	}

@@ -6,14 +6,14 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"tinymx/lib/footprint"
 	"tinymx/lib/scan"
 	"tinymx/lib/strerr"
-	"tinymx/lib/supervise"
 )
 
 func main() {
 	strerr.SetProg(os.Args[0])
-	supervise.Lean()
+	footprint.Idle()
 	if len(os.Args) > 1 {
 		if err := unix.Chdir(os.Args[1]); err != nil {
 			strerr.Fatal(strerr.ExitTemp, err, "unable to chdir to ", os.Args[1])

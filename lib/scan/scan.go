@@ -18,8 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/envdir"
+	"tinymx/lib/footprint"
 	"tinymx/lib/strerr"
-	"tinymx/lib/supervise"
 )
 
 // Interval is the pause between two scans.
@@ -47,11 +47,11 @@ type Scanner struct {
 func Loop() {
 	var s Scanner
 	s.Scan()
-	supervise.Trim()
+	footprint.Trim()
 	for {
 		time.Sleep(Interval)
 		s.Scan()
-		supervise.Trim()
+		footprint.Trim()
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"tinymx/lib/footprint"
 	"tinymx/lib/lock"
 	"tinymx/lib/strerr"
 	"tinymx/lib/svstatus"
@@ -91,7 +92,7 @@ func Run(dir string) int {
 	if s.wantUp {
 		s.start()
 	}
-	Trim()
+	footprint.Trim()
 	s.loop()
 	s.announce()
 	return 0
@@ -238,7 +239,7 @@ func (s *state) loop() {
 				timeout = 1000 // no pidfd: the kernel is too old; look every second
 			}
 		}
-		Trim()
+		footprint.Trim()
 		unix.Poll(fds[:n], timeout)
 		if s.reap() {
 			return

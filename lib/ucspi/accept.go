@@ -4,12 +4,13 @@ import (
 	"net/netip"
 	"os"
 	"os/signal"
-	"runtime/debug"
 	"sync/atomic"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"tinymx/lib/footprint"
 )
 
 // Serve takes over the listening socket fd (bound to local) and accepts
@@ -129,8 +130,7 @@ func (s *Server) trimIfIdle(gen uint64) {
 	idle := s.count == 0 && s.idleSince == gen
 	s.mu.Unlock()
 	if idle {
-		debug.FreeOSMemory()
-		TrimResident()
+		footprint.Release()
 	}
 }
 

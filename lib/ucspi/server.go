@@ -3,8 +3,6 @@ package ucspi
 import (
 	"net/netip"
 	"os"
-	"runtime"
-	"runtime/debug"
 	"sync"
 	"syscall"
 	"time"
@@ -12,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/envdir"
+	"tinymx/lib/footprint"
 	"tinymx/lib/getopt"
 )
 
@@ -85,15 +84,7 @@ func NewServer(prog string) *Server {
 // In the process a terminated server hands its connections to, it serves
 // those and returns nil. Any other return is a *FatalError.
 func (s *Server) Run(host string, port uint16) error {
-	// an idle server should stay small: collect garbage early, and keep
-	// no allocation profile (its hash table alone is 1.4 MB of address space)
-	debug.SetGCPercent(20)
-	runtime.MemProfileRate = 0
-	// One processor is plenty for a loop that accepts, looks up and
-	// forks, and it keeps the idle footprint down; $GOMAXPROCS still wins.
-	if os.Getenv("GOMAXPROCS") == "" {
-		runtime.GOMAXPROCS(1)
-	}
+	footprint.Server()
 	if s.Self == "" {
 		s.Self = "/proc/self/exe"
 	}
@@ -125,7 +116,7 @@ func (s *Server) Run(host string, port uint16) error {
 	syscall.Close(1)
 
 	s.environment()
-	TrimResident()
+	footprint.DropText()
 	s.Serve(fd, local)
 	return nil
 }

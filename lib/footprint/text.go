@@ -1,4 +1,4 @@
-package ucspi
+package footprint
 
 import (
 	"bytes"
@@ -9,12 +9,12 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TrimResident gives back the clean, read-only file pages (program text
-// and constants, shared libraries) that start-up or the last connections
-// touched. They stay in the page cache, shared; only the pages the accept
-// loop and a connection really use come back into the server's resident
-// set. This is what keeps an idle tcpserver small: start-up reads most of
-// the binary once and never again.
+// DropText gives back the clean, read-only file pages (program text and
+// constants, shared libraries) that start-up or the last piece of work
+// touched. They stay in the page cache, shared; only the pages the process
+// really uses while it waits come back into its resident set. A Go binary
+// is ten times a C supervise or tcpserver, and start-up reads most of it
+// once and never again.
 //
 // A page fault on a file mapping maps up to 64 KiB of cached pages around
 // the faulting one ("fault-around", which MADV_RANDOM does not turn off),
@@ -23,8 +23,13 @@ import (
 // MADV_NORMAL page by page: afterwards each page the runtime touches costs
 // 4 KiB, not 64. (Measured after a 4-client burst: the binary's resident
 // pages went from 1.1 MiB to a few hundred KiB.) The mappings are read from
-// /proc/self/smaps once: later calls only drop the pages.
-func TrimResident() {
+// /proc/self/smaps once: later calls only drop the pages. The split costs
+// the kernel a mapping per page (some hundreds, a few hundred bytes each,
+// outside the resident set); the pages it saves are 64 KiB each.
+//
+// Writable mappings, and read-only ones holding a page written before it
+// was made read-only, are never touched: dropping those would lose data.
+func DropText() {
 	residentOnce.Do(func() { residentRanges = cleanMappings() })
 	for _, r := range residentRanges {
 		unix.Syscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
@@ -37,7 +42,7 @@ var (
 )
 
 // cleanMappings finds the named, read-only, private file mappings and
-// splits each into one-page mappings (see TrimResident).
+// splits each into one-page mappings (see DropText).
 func cleanMappings() [][2]uintptr {
 	smaps, err := os.ReadFile("/proc/self/smaps")
 	if err != nil {

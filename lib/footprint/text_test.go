@@ -1,4 +1,4 @@
-package supervise
+package footprint
 
 import (
 	"os"
@@ -22,9 +22,9 @@ func rssFileKiB(t *testing.T) int {
 	return 0
 }
 
-func TestDropStartupTextShrinksResidentSetAndCodeStillRuns(t *testing.T) {
+func TestDropTextShrinksResidentSetAndCodeStillRuns(t *testing.T) {
 	before := rssFileKiB(t)
-	DropStartupText()
+	DropText()
 	// code and read-only data fault back in on use
 	var sb strings.Builder
 	for i := 0; i < 1000; i++ {
