@@ -5,7 +5,7 @@ import (
 	"os"
 	"syscall"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
 
@@ -14,11 +14,11 @@ func main() {
 	if len(os.Args) < 3 {
 		strerr.Usage("argv0 realname program [ arg ... ]")
 	}
-	// envdir.Exec always passes the searched name as argv[0]; argv0 needs
-	// them apart, so it searches with envdir.Lookup (same PATH rules) and
+	// pathexec.Exec always passes the searched name as argv[0]; argv0 needs
+	// them apart, so it searches with pathexec.Lookup (same PATH rules) and
 	// execs the path found.
 	env := os.Environ()
-	path, err := envdir.Lookup(os.Args[1], env)
+	path, err := pathexec.Lookup(os.Args[1], env)
 	if err == nil {
 		err = syscall.Exec(path, os.Args[2:], env)
 	}

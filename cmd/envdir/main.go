@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
 
@@ -18,7 +19,7 @@ func main() {
 		os.Exit(strerr.ExitTemp)
 	}
 	dir, argv := os.Args[1], os.Args[2:]
-	var e envdir.Edits
+	var e pathexec.Edits
 	if err := envdir.ReadDir(dir, &e); err != nil {
 		var de *envdir.DirError
 		if errors.As(err, &de) {
@@ -26,6 +27,6 @@ func main() {
 		}
 		strerr.Fatal(strerr.ExitTemp, err, "unable to read directory ", dir)
 	}
-	err := envdir.Exec(argv, e.Apply(os.Environ()))
+	err := pathexec.Exec(argv, e.Apply(os.Environ()))
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
 }

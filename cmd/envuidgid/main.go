@@ -6,7 +6,7 @@ import (
 	"os"
 	"os/user"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
 
@@ -22,9 +22,9 @@ func main() {
 	if err != nil {
 		strerr.Fatal(strerr.ExitTemp, nil, "unknown account ", account)
 	}
-	var e envdir.Edits
+	var e pathexec.Edits
 	e.Set("GID", pw.Gid)
 	e.Set("UID", pw.Uid)
-	err = envdir.Exec(argv, e.Apply(os.Environ()))
+	err = pathexec.Exec(argv, e.Apply(os.Environ()))
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
 }

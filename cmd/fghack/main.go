@@ -8,7 +8,7 @@ import (
 	"os"
 	"syscall"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 
 	"golang.org/x/sys/unix"
@@ -29,7 +29,7 @@ func main() {
 		strerr.Fatal(strerr.ExitTemp, err, "unable to create pipe")
 	}
 	env := os.Environ()
-	path, err := envdir.Lookup(argv[0], env)
+	path, err := pathexec.Lookup(argv[0], env)
 	if err != nil {
 		strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
 	}

@@ -6,7 +6,7 @@ import (
 	"os"
 	"syscall"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
 
@@ -18,6 +18,6 @@ func main() {
 	argv := os.Args[1:]
 	// A process group leader cannot setsid; the original ignores that too.
 	syscall.Setsid()
-	err := envdir.Exec(argv, os.Environ())
+	err := pathexec.Exec(argv, os.Environ())
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
 }

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"tinymx/lib/envdir"
 	"tinymx/lib/getopt"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/rbl"
 	"tinymx/lib/strerr"
 )
@@ -69,6 +69,6 @@ func main() {
 		rbl.Converse(os.Stdin, os.Stdout, msg)
 		os.Exit(0)
 	}
-	err = envdir.Exec(args, os.Environ())
+	err = pathexec.Exec(args, os.Environ())
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", args[0])
 }

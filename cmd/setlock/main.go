@@ -13,9 +13,9 @@ import (
 	"os"
 	"strings"
 
-	"tinymx/lib/envdir"
 	"tinymx/lib/getopt"
 	"tinymx/lib/lock"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 
 	"golang.org/x/sys/unix"
@@ -70,7 +70,7 @@ func main() {
 	if _, err := unix.FcntlInt(f.Fd(), unix.F_SETFD, 0); err != nil {
 		strerr.Fatal(strerr.ExitTemp, err, "unable to lock ", file)
 	}
-	err = envdir.Exec(argv, os.Environ())
+	err = pathexec.Exec(argv, os.Environ())
 	// -x does not hide a failure to run the program, as in the original.
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
 }

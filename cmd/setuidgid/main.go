@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"unsafe"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 
 	"golang.org/x/sys/unix"
@@ -49,6 +49,6 @@ func main() {
 	if _, _, e := unix.RawSyscall(unix.SYS_SETUID, uintptr(uid), 0, 0); e != 0 {
 		strerr.Fatal(strerr.ExitTemp, e, "unable to setuid")
 	}
-	err = envdir.Exec(argv, os.Environ())
+	err = pathexec.Exec(argv, os.Environ())
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
 }

@@ -1,3 +1,5 @@
+// Package envdir reads env directories as daemontools' envdir does: one
+// variable per file, queued as pathexec edits.
 package envdir
 
 import (
@@ -5,6 +7,8 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"tinymx/lib/pathexec"
 )
 
 // MaxValue caps how much of a file's first line envdir reads. A longer
@@ -30,7 +34,7 @@ func (e *DirError) Unwrap() error { return e.Err }
 // Like the original it changes into dir to read the entries and back to
 // the starting directory afterwards, so its errors (and the order in which
 // they are found) are the original's. Entries come in readdir order.
-func ReadDir(dir string, e *Edits) error {
+func ReadDir(dir string, e *pathexec.Edits) error {
 	orig, err := unix.Open(".", unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &DirError{"unable to switch to current directory", err}
@@ -72,7 +76,7 @@ func ReadDir(dir string, e *Edits) error {
 // takes the name to be everything before its first "=": a file named
 // "A=B" holding x removes the first A and adds A=B=x, and an empty file
 // named "A=B" removes the first A and adds A=B.
-func queue(e *Edits, name string, val []byte) {
+func queue(e *pathexec.Edits, name string, val []byte) {
 	k := strings.IndexByte(name, '=')
 	switch {
 	case k >= 0 && val == nil:

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+
+	"tinymx/lib/pathexec"
 )
 
 func TestValueFollowsTheOriginalFileRules(t *testing.T) {
@@ -38,7 +40,7 @@ func TestReadDirQueuesEditsAndReturnsToTheStartingDirectory(t *testing.T) {
 	}
 	os.Symlink("nowhere", filepath.Join(dir, "F")) // dangling: skipped
 	before, _ := os.Getwd()
-	var e Edits
+	var e pathexec.Edits
 	if err := ReadDir(dir, &e); err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +74,7 @@ func TestReadDirErrorsNameTheOriginalsSteps(t *testing.T) {
 		{filepath.Join(dir, "file"), "unable to switch to directory " + filepath.Join(dir, "file"), syscall.ENOTDIR},
 		{filepath.Join(dir, "sub"), "unable to read " + filepath.Join(dir, "sub") + "/inner", syscall.EISDIR},
 	} {
-		var e Edits
+		var e pathexec.Edits
 		err := ReadDir(c.dir, &e)
 		var de *DirError
 		if !errors.As(err, &de) || de.Msg != c.msg || !errors.Is(err, c.errno) {
@@ -123,7 +125,7 @@ func TestReadDirFileNamesWithEqualsEditTheVariableBeforeIt(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var e Edits
+	var e pathexec.Edits
 	if err := ReadDir(dir, &e); err != nil {
 		t.Fatal(err)
 	}

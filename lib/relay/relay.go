@@ -20,7 +20,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/crlf"
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 )
 
 // helperEnv marks the re-executed copier: "record:PID" or "fixcr:PID".
@@ -97,7 +97,7 @@ func Exec(mode Mode, argv []string) error {
 	if err := unix.Dup2(out[1], 1); err != nil {
 		return &Error{"move descriptors", err}
 	}
-	return &Error{"run " + argv[0], envdir.Exec(argv, os.Environ())}
+	return &Error{"run " + argv[0], pathexec.Exec(argv, os.Environ())}
 }
 
 // copier copies fd 0 to the program (fd 3) and the program's output (fd 4)

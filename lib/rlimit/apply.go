@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 )
 
 // Lowering limits below what the Go runtime has already mapped (its
@@ -46,7 +46,7 @@ func NewLimiter(argv, env []string) (*Limiter, error) {
 	if strings.IndexByte(name, '/') >= 0 {
 		cands = []string{name}
 	} else {
-		path, ok := envdir.Getenv(env, "PATH")
+		path, ok := pathexec.Getenv(env, "PATH")
 		if !ok {
 			path = "/bin:/usr/bin"
 		}

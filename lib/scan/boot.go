@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 )
 
 // BootPath is the PATH Debian's svscanboot gives the whole tree.
@@ -90,7 +90,7 @@ func glob(dir, suffix string) []string {
 
 // run starts argv[0] found by djb's PATH search; 0 when it cannot.
 func run(argv, env []string, files []uintptr) int {
-	path, err := envdir.Lookup(argv[0], env)
+	path, err := pathexec.Lookup(argv[0], env)
 	if err != nil {
 		return 0
 	}

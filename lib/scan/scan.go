@@ -17,8 +17,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"tinymx/lib/envdir"
 	"tinymx/lib/footprint"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
 
@@ -187,7 +187,7 @@ func (s *Scanner) start(name string) {
 // spawn starts supervise with files as fds 0, 1, 2, in dir when not
 // empty, and returns its pid, or 0 after printing the original's warning.
 func spawn(env []string, what, dir string, argv []string, files []uintptr) int {
-	path, err := envdir.Lookup(argv[0], lookupEnv(env, dir))
+	path, err := pathexec.Lookup(argv[0], lookupEnv(env, dir))
 	if err == nil && path[0] != '/' {
 		// the child changes to dir before the exec: name the file found
 		// from here absolutely
@@ -222,7 +222,7 @@ func isDir(name string) bool {
 // C svscan changes to dir first, so a relative PATH entry (an empty one is
 // ".") is taken from inside dir, not from the scanned directory.
 func lookupEnv(env []string, dir string) []string {
-	path, ok := envdir.Getenv(env, "PATH")
+	path, ok := pathexec.Getenv(env, "PATH")
 	if dir == "" || !ok {
 		return env
 	}

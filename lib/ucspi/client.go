@@ -11,8 +11,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"tinymx/lib/envdir"
 	"tinymx/lib/getopt"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
 
@@ -107,7 +107,7 @@ func (c *Client) Run(host string, port uint16) error {
 			conn.RemoteInfo, conn.HasRemoteInfo = info, true
 		}
 	}
-	var e envdir.Edits
+	var e pathexec.Edits
 	conn.ClientEdits(&e)
 
 	if err := unix.Dup3(fd, 6, 0); err != nil {
@@ -119,7 +119,7 @@ func (c *Client) Run(host string, port uint16) error {
 	if err := unix.Dup3(6, 7, 0); err != nil {
 		return &FatalError{"unable to set up descriptor 7", err}
 	}
-	err = envdir.Exec(c.Argv, e.Apply(os.Environ()))
+	err = pathexec.Exec(c.Argv, e.Apply(os.Environ()))
 	return &FatalError{"unable to run " + c.Argv[0], err}
 }
 

@@ -3,7 +3,7 @@ package ucspi
 import (
 	"net/netip"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 )
 
 // Conn is what the TCP environment says about one connection.
@@ -23,7 +23,7 @@ type Conn struct {
 // Mapped reports whether an IPv6 listener's client came in over IPv4.
 func (c *Conn) Mapped() bool { return c.Remote.Addr().Is4In6() }
 
-func setOrUnset(e *envdir.Edits, name, value string, ok bool) {
+func setOrUnset(e *pathexec.Edits, name, value string, ok bool) {
 	if ok {
 		e.Set(name, CString(value))
 	} else {
@@ -33,7 +33,7 @@ func setOrUnset(e *envdir.Edits, name, value string, ok bool) {
 
 // Edits queues the environment tcpserver gives its program, in the C
 // program's order (the order is visible after pathexec's reshuffling).
-func (c *Conn) Edits(e *envdir.Edits) {
+func (c *Conn) Edits(e *pathexec.Edits) {
 	proto := "TCP"
 	if c.V6 && !c.Mapped() {
 		proto = "TCP6"
@@ -67,7 +67,7 @@ func (c *Conn) Edits(e *envdir.Edits) {
 // Host names are set even when empty; a name not known (Has* false) is
 // removed. Over IPv6 PROTO is TCP6 and the TCP* variables hold IPv6
 // addresses, as ucspi-tcp-ipv6's tcpclient sets them.
-func (c *Conn) ClientEdits(e *envdir.Edits) {
+func (c *Conn) ClientEdits(e *pathexec.Edits) {
 	proto := "TCP"
 	if c.Remote.Addr().Is6() && !c.Mapped() {
 		proto = "TCP6"

@@ -8,20 +8,20 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/cdb"
-	"tinymx/lib/envdir"
 	"tinymx/lib/getopt"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/rules"
 )
 
 // Prepared is what the C program's forked child knows of a connection
 // when it is about to run the program: its environment and its verdict.
 type Prepared struct {
-	Conn                   // addresses and names: the TCP* variables and the ok and deny lines
-	IP        string       // the client's address in rules and the pid line (v4-mapped: IPv4)
-	Env       envdir.Edits // the TCP* variables, then those the rule sets
-	Deny      bool         // the rule says deny
-	MaxConnIP uint64       // the per-IP limit, 0 for none: the rule's, else the server's
-	DieMsg    string       // what a client over that limit reads, when HasDieMsg
+	Conn                     // addresses and names: the TCP* variables and the ok and deny lines
+	IP        string         // the client's address in rules and the pid line (v4-mapped: IPv4)
+	Env       pathexec.Edits // the TCP* variables, then those the rule sets
+	Deny      bool           // the rule says deny
+	MaxConnIP uint64         // the per-IP limit, 0 for none: the rule's, else the server's
+	DieMsg    string         // what a client over that limit reads, when HasDieMsg
 	HasDieMsg bool
 }
 

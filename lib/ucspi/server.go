@@ -9,9 +9,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"tinymx/lib/envdir"
 	"tinymx/lib/footprint"
 	"tinymx/lib/getopt"
+	"tinymx/lib/pathexec"
 )
 
 // Server is tcpserver after option parsing; NewServer gives the C
@@ -145,16 +145,16 @@ func (s *Server) setIDs() error {
 // reaches the program.
 func (s *Server) environment() {
 	env := os.Environ()
-	var e envdir.Edits
-	if _, ok := envdir.Getenv(env, finishEnv); ok {
+	var e pathexec.Edits
+	if _, ok := pathexec.Getenv(env, finishEnv); ok {
 		e.Unset(finishEnv)
 	}
-	if v, ok := envdir.Getenv(env, "MAXCONNIP"); ok {
+	if v, ok := pathexec.Getenv(env, "MAXCONNIP"); ok {
 		s.MaxConnIP = getopt.Ulong(v)
 		e.Unset("MAXCONNIP")
 	}
 	env = e.Apply(env)
-	s.DieMsg, s.HasDieMsg = envdir.Getenv(env, "DIEMSG")
+	s.DieMsg, s.HasDieMsg = pathexec.Getenv(env, "DIEMSG")
 	s.Env = env
 }
 

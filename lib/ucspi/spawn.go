@@ -8,8 +8,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"tinymx/lib/envdir"
 	"tinymx/lib/getopt"
+	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
 
@@ -32,7 +32,7 @@ func (s *Server) handle(c *conn) {
 // its real pid in the C program's order.
 func (s *Server) run(c *conn) {
 	env := c.p.Env.Apply(s.Env)
-	path, err := envdir.Lookup(s.Argv[0], s.Env)
+	path, err := pathexec.Lookup(s.Argv[0], s.Env)
 	if err == nil {
 		attr := &syscall.ProcAttr{Env: env, Files: []uintptr{uintptr(c.FD), uintptr(c.FD), s.stderr}}
 		s.mu.Lock()

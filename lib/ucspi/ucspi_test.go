@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"tinymx/lib/envdir"
+	"tinymx/lib/pathexec"
 )
 
 func TestIdentAnswerTakesWhatFollowsTheThirdColonWithoutBlanks(t *testing.T) {
@@ -131,7 +131,7 @@ func TestDecisionLineOrdersFieldsAsTheCProgram(t *testing.T) {
 
 func TestEditsSetAndRemoveInTheCOrder(t *testing.T) {
 	c := Conn{Local: netip.MustParseAddrPort("127.0.0.1:25"), Remote: netip.MustParseAddrPort("10.0.0.1:4000")}
-	var e envdir.Edits
+	var e pathexec.Edits
 	c.Edits(&e)
 	got := strings.Join(e.Apply([]string{"TCPREMOTEHOST=stale", "A=1"}), " ")
 	// removing TCPREMOTEHOST moves the last entry into its slot

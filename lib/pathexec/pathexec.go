@@ -1,7 +1,7 @@
-// Package envdir edits environments and runs programs the way djb's
+// Package pathexec edits environments and runs programs the way djb's
 // pathexec does: queued edits applied at exec time, and djb's own PATH
 // search (which differs from exec.LookPath in how it treats EACCES).
-package envdir
+package pathexec
 
 import (
 	"errors"

@@ -1,4 +1,4 @@
-package envdir
+package pathexec
 
 import (
 	"os"
