@@ -5,14 +5,14 @@ package main
 import (
 	"os"
 
-	"tinymx/lib/scan"
+	"tinymx/lib/svscan"
 )
 
 func main() {
 	if len(os.Args) < 2 {
 		os.Exit(100)
 	}
-	t, ok := scan.NewTitle(os.Args[len(os.Args)-1])
+	t, ok := svscan.NewTitle(os.Args[len(os.Args)-1])
 	if !ok {
 		os.Exit(100)
 	}

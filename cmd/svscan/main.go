@@ -7,7 +7,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/footprint"
-	"tinymx/lib/scan"
+	"tinymx/lib/svscan"
 	"tinymx/lib/strerr"
 )
 
@@ -19,5 +19,5 @@ func main() {
 			strerr.Fatal(strerr.ExitTemp, err, "unable to chdir to ", os.Args[1])
 		}
 	}
-	scan.Loop()
+	svscan.Loop()
 }

@@ -4,13 +4,13 @@ package main
 import (
 	"os"
 
-	"tinymx/lib/scan"
+	"tinymx/lib/svscan"
 )
 
 func main() {
-	dir := scan.DefaultDir
+	dir := svscan.DefaultDir
 	if len(os.Args) > 1 {
 		dir = os.Args[1]
 	}
-	os.Exit(scan.Boot(dir))
+	os.Exit(svscan.Boot(dir))
 }

@@ -1,11 +1,11 @@
-// Package scan is svscan: every five seconds it starts one supervise per
+// Package svscan is svscan: every five seconds it starts one supervise per
 // service directory, and a second one for S/log joined to S by a pipe.
 //
 // svscan owns that pipe, not either supervise: it is created once per
 // service and kept open for as long as the service is in the table, so a
 // restarting logger (or a restarting service supervise) loses nothing;
 // lines written meanwhile wait in the pipe.
-package scan
+package svscan
 
 import (
 	"errors"
