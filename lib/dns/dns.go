@@ -13,6 +13,8 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+
+	"tinymx/lib/ascii"
 )
 
 // IP4 returns the IPv4 addresses of a host argument after djb's
@@ -78,7 +80,7 @@ func rewrite(work, rule string) string {
 	if kind == '=' && prefix != 0 {
 		return work
 	}
-	if !asciiFold(rule[:colon], work[prefix:]) {
+	if !ascii.EqualFold(rule[:colon], work[prefix:]) {
 		return work
 	}
 	if kind == '?' && strings.ContainsAny(work[:prefix], ".[]") {
@@ -88,26 +90,6 @@ func rewrite(work, rule string) string {
 		prefix = 0
 	}
 	return work[:prefix] + rule[colon+1:]
-}
-
-// asciiFold is djb's case_diffb: only A-Z fold.
-func asciiFold(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x >= 'A' && x <= 'Z' {
-			x += 32
-		}
-		if y >= 'A' && y <= 'Z' {
-			y += 32
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // numeric parses a name made only of digits, dots and brackets as djb's

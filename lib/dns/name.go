@@ -1,6 +1,10 @@
 package dns
 
-import "golang.org/x/sys/unix"
+import (
+	"golang.org/x/sys/unix"
+
+	"tinymx/lib/ascii"
+)
 
 // maxName is the longest wire-format domain name (RFC 1035), counting the
 // root label.
@@ -74,11 +78,8 @@ func toDot(d []byte) string {
 			out = append(out, '.')
 		}
 		for ; n > 0 && i < len(d); n-- {
-			c := d[i]
+			c := ascii.Lower(d[i])
 			i++
-			if c >= 'A' && c <= 'Z' {
-				c += 32
-			}
 			if c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-' || c == '_' {
 				out = append(out, c)
 			} else {
@@ -105,17 +106,5 @@ func nameEqual(a, b []byte) bool {
 	if la != lb || la > len(a) || lb > len(b) {
 		return false
 	}
-	for i := 0; i < la; i++ {
-		x, y := a[i], b[i]
-		if x >= 'A' && x <= 'Z' {
-			x += 32
-		}
-		if y >= 'A' && y <= 'Z' {
-			y += 32
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	return ascii.EqualFold(a[:la], b[:lb])
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"syscall"
 
+	"tinymx/lib/ascii"
 	"tinymx/lib/cdb"
 )
 
@@ -34,7 +35,7 @@ func (s *Set) Has(key []byte) bool {
 	} else {
 		k = append([]byte(nil), key...)
 	}
-	_, ok := s.m[string(lowerInPlace(k))]
+	_, ok := s.m[string(ascii.LowerInPlace(k))]
 	return ok
 }
 
@@ -46,16 +47,7 @@ func (s *Set) Len() int {
 	return len(s.m)
 }
 
-func lower(b []byte) []byte { return lowerInPlace(append([]byte(nil), b...)) }
-
-func lowerInPlace(b []byte) []byte {
-	for i, c := range b {
-		if c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
-	}
-	return b
-}
+func lower(b []byte) []byte { return ascii.LowerInPlace(append([]byte(nil), b...)) }
 
 // LazyCDB is a cdb opened on its first lookup: qmail-smtpd starts once per
 // connection and most connections never need the file, so start-up costs

@@ -3,6 +3,7 @@ package qmailctl
 import (
 	"os"
 
+	"tinymx/lib/ascii"
 	"tinymx/lib/atomicfile"
 	"tinymx/lib/cdb"
 )
@@ -36,7 +37,7 @@ func MakeCDB(src, dst, tmp string) error {
 	}
 	w := cdb.NewWriter(f.File())
 	for _, e := range ListEntries(data) {
-		if err := w.Add(lowerInPlace(e), nil); err != nil {
+		if err := w.Add(ascii.LowerInPlace(e), nil); err != nil {
 			f.Abort()
 			return &MakeCDBError{"write", err}
 		}

@@ -3,6 +3,8 @@ package rbl
 import (
 	"bufio"
 	"io"
+
+	"tinymx/lib/ascii"
 )
 
 // maxCommand bounds what is kept of one command line; the rest of a longer
@@ -75,10 +77,7 @@ func lower(b []byte) string {
 	}
 	out := make([]byte, len(b))
 	for i, ch := range b {
-		if ch >= 'A' && ch <= 'Z' {
-			ch += 32
-		}
-		out[i] = ch
+		out[i] = ascii.Lower(ch)
 	}
 	return string(out)
 }

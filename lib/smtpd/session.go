@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"time"
 
+	"tinymx/lib/ascii"
 	"tinymx/lib/qmailctl"
 	"tinymx/lib/qmailqueue"
 )
@@ -271,24 +272,6 @@ func (s *session) readLine() (line []byte, tooLong bool) {
 	}
 }
 
-// equalFoldASCII compares ignoring ASCII case only (bytes.EqualFold would
-// also fold Unicode, so "rſet" would be RSET).
-func equalFoldASCII(b []byte, lower string) bool {
-	if len(b) != len(lower) {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		c := b[i]
-		if c >= 'A' && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		if c != lower[i] {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *session) commands() {
 	for {
 		line, tooLong := s.readLine()
@@ -308,41 +291,41 @@ func (s *session) commands() {
 			}
 		}
 		switch {
-		case equalFoldASCII(verb, "rcpt"):
+		case ascii.EqualFold(verb, "rcpt"):
 			s.rcpt(arg)
-		case equalFoldASCII(verb, "mail"):
+		case ascii.EqualFold(verb, "mail"):
 			s.mail(arg)
-		case equalFoldASCII(verb, "data"):
+		case ascii.EqualFold(verb, "data"):
 			s.data()
 			s.flush()
-		case equalFoldASCII(verb, "quit"):
+		case ascii.EqualFold(verb, "quit"):
 			s.out("221 ")
 			s.out(s.cfg.Greeting)
 			s.out("\r\n")
 			s.flush()
 			return
-		case equalFoldASCII(verb, "helo"):
+		case ascii.EqualFold(verb, "helo"):
 			s.out("250 ")
 			s.out(s.cfg.Greeting)
 			s.out("\r\n")
 			s.seenMail = false
 			s.setHelo(string(arg))
 			s.flush()
-		case equalFoldASCII(verb, "ehlo"):
+		case ascii.EqualFold(verb, "ehlo"):
 			s.ehlo()
 			s.seenMail = false
 			s.setHelo(string(arg))
 			s.flush()
-		case equalFoldASCII(verb, "rset"):
+		case ascii.EqualFold(verb, "rset"):
 			s.seenMail = false
 			s.out(replyFlushed)
-		case equalFoldASCII(verb, "help"):
+		case ascii.EqualFold(verb, "help"):
 			s.out(replyHelp)
 			s.flush()
-		case equalFoldASCII(verb, "noop"):
+		case ascii.EqualFold(verb, "noop"):
 			s.out(replyOK)
 			s.flush()
-		case equalFoldASCII(verb, "vrfy"):
+		case ascii.EqualFold(verb, "vrfy"):
 			s.out(replyVrfy)
 			s.flush()
 		default:
@@ -369,26 +352,7 @@ func (s *session) ehlo() {
 
 func (s *session) setHelo(h string) {
 	s.helo = h
-	s.hasHelo = !equalFoldStrings(h, s.cfg.Received.RemoteHost)
-}
-
-func equalFoldStrings(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if x >= 'A' && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if y >= 'A' && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
+	s.hasHelo = !ascii.EqualFold(h, s.cfg.Received.RemoteHost)
 }
 
 // addr parses a MAIL/RCPT argument completely: address, localiphost
@@ -436,7 +400,7 @@ func sizeParam(rest []byte) (uint64, bool) {
 		} else {
 			p, rest = rest, nil
 		}
-		if len(p) >= 5 && equalFoldASCII(p[:5], "size=") {
+		if len(p) >= 5 && ascii.EqualFold(p[:5], "size=") {
 			n, _ := qmailctl.ParseUint(p[5:])
 			return n, true
 		}
