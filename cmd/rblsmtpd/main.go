@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"tinymx/lib/decimal"
 	"tinymx/lib/getopt"
 	"tinymx/lib/pathexec"
 	"tinymx/lib/rbl"
@@ -35,7 +36,7 @@ func main() {
 		case 'C':
 			c.FailClosed = false
 		case 't':
-			timeout = getopt.Ulong(o.Arg)
+			timeout = decimal.Ulong(o.Arg)
 		case 'r':
 			c.RBL(o.Arg)
 		case 'a':

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"tinymx/lib/decimal"
 	"tinymx/lib/getopt"
 	"tinymx/lib/strerr"
 	"tinymx/lib/ucspi"
@@ -39,7 +40,7 @@ func main() {
 		case 'r', 'R':
 			c.RemoteInfo = o.Letter == 'r'
 		case 't':
-			c.IdentTimeout = time.Duration(getopt.Ulong(o.Arg)) * time.Second
+			c.IdentTimeout = time.Duration(decimal.Ulong(o.Arg)) * time.Second
 		case 'T':
 			x, y := ucspi.ParseTimeouts(o.Arg)
 			c.ConnectTimeout, c.RetryTimeout = time.Duration(x)*time.Second, time.Duration(y)*time.Second
@@ -50,7 +51,7 @@ func main() {
 			}
 			c.LocalIP = a
 		case 'p':
-			c.LocalPort = uint16(getopt.Ulong(o.Arg))
+			c.LocalPort = uint16(decimal.Ulong(o.Arg))
 		}
 	}
 	host, port, argv := ucspi.Operands(args, c.Verbosity, usage)

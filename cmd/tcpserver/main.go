@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
+	"tinymx/lib/decimal"
 	"tinymx/lib/getopt"
 	"tinymx/lib/strerr"
 	"tinymx/lib/ucspi"
@@ -26,9 +27,9 @@ func main() {
 	for _, o := range opts {
 		switch o.Letter {
 		case 'b':
-			s.Backlog = getopt.Ulong(o.Arg)
+			s.Backlog = decimal.Ulong(o.Arg)
 		case 'c':
-			s.Limit = getopt.Ulong(o.Arg)
+			s.Limit = decimal.Ulong(o.Arg)
 		case 'X':
 			s.AllowNoRules = true
 		case 'x':
@@ -52,18 +53,18 @@ func main() {
 		case 'r', 'R':
 			s.RemoteInfo = o.Letter == 'r'
 		case 't':
-			s.IdentTimeout = time.Duration(getopt.Ulong(o.Arg)) * time.Second
+			s.IdentTimeout = time.Duration(decimal.Ulong(o.Arg)) * time.Second
 		case 'U':
 			if v, ok := os.LookupEnv("UID"); ok {
-				s.UID = getopt.Ulong(v)
+				s.UID = decimal.Ulong(v)
 			}
 			if v, ok := os.LookupEnv("GID"); ok {
-				s.GID = getopt.Ulong(v)
+				s.GID = decimal.Ulong(v)
 			}
 		case 'u':
-			s.UID = getopt.Ulong(o.Arg)
+			s.UID = decimal.Ulong(o.Arg)
 		case 'g':
-			s.GID = getopt.Ulong(o.Arg)
+			s.GID = decimal.Ulong(o.Arg)
 		case '1':
 			s.PrintPort = true
 		case 'o', 'O':

@@ -77,23 +77,3 @@ func lookup(spec string, c byte) (takes, known bool) {
 	}
 	return false, false
 }
-
-// Ulong is djb's scan_ulong: the leading decimal digits of s, stopping at the
-// first non-digit; empty or non-numeric gives 0; overflow wraps.
-func Ulong(s string) uint64 {
-	var n uint64
-	for i := 0; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + uint64(s[i]-'0')
-	}
-	return n
-}
-
-// UlongLen is Ulong that also reports how many bytes were digits.
-func UlongLen(s string) (uint64, int) {
-	var n uint64
-	i := 0
-	for ; i < len(s) && s[i] >= '0' && s[i] <= '9'; i++ {
-		n = n*10 + uint64(s[i]-'0')
-	}
-	return n, i
-}

@@ -45,14 +45,6 @@ func TestErrorsReadAsSgetopt(t *testing.T) {
 	}
 }
 
-func TestUlongStopsAtFirstNonDigit(t *testing.T) {
-	for s, n := range map[string]uint64{"40": 40, "12abc": 12, "abc": 0, "": 0} {
-		if Ulong(s) != n {
-			t.Fatalf("%q: %d", s, Ulong(s))
-		}
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	f.Add("-vRHl0\x00-c40\x00x\x00--")
 	f.Fuzz(func(t *testing.T, s string) {

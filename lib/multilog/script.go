@@ -3,7 +3,9 @@
 // directories, status files and stderr.
 package multilog
 
-import "tinymx/lib/getopt"
+import (
+	"tinymx/lib/decimal"
+)
 
 // Action kinds, dispatched on the first byte of a script argument as the
 // original does; anything else is ignored.
@@ -68,7 +70,7 @@ func Parse(args []string) *Script {
 		}
 		switch a[0] {
 		case 's':
-			size = getopt.Ulong(a[1:])
+			size = decimal.Ulong(a[1:])
 			if size < MinSize {
 				size = MinSize
 			}
@@ -76,7 +78,7 @@ func Parse(args []string) *Script {
 				size = MaxSize
 			}
 		case 'n':
-			num = getopt.Ulong(a[1:])
+			num = decimal.Ulong(a[1:])
 			if num < MinNum {
 				num = MinNum
 			}

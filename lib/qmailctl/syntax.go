@@ -14,6 +14,8 @@ import (
 	"io/fs"
 	"os"
 	"syscall"
+
+	"tinymx/lib/decimal"
 )
 
 // Syntax selects how first-line and integer files are read.
@@ -137,19 +139,11 @@ func FirstLine(data []byte, syn Syntax) []byte {
 // when the first byte is not a digit (stock then keeps its default).
 // Values past 2^64-1 saturate.
 func ParseUint(s []byte) (n uint64, ok bool) {
-	for _, c := range s {
-		if c < '0' || c > '9' {
-			break
-		}
-		ok = true
-		d := uint64(c - '0')
-		if n > (^uint64(0)-d)/10 {
-			n = ^uint64(0)
-			continue
-		}
-		n = n*10 + d
+	n, digits, wrapped := decimal.Scan(s)
+	if wrapped {
+		n = ^uint64(0)
 	}
-	return n, ok
+	return n, digits > 0
 }
 
 // readFile reads a whole control file, capped at MaxFile. A missing file

@@ -14,6 +14,8 @@ import (
 	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"tinymx/lib/decimal"
 )
 
 // Letters is softlimit's getopt specification.
@@ -53,12 +55,9 @@ func Parse(arg string) (n uint64, hard bool, err error) {
 	if arg == "=" {
 		return 0, true, nil
 	}
-	for i := 0; i < len(arg); i++ {
-		c := arg[i]
-		if c < '0' || c > '9' {
-			return 0, false, ErrBadValue
-		}
-		n = n*10 + uint64(c-'0')
+	n, ok := decimal.All(arg)
+	if !ok {
+		return 0, false, ErrBadValue
 	}
 	return n, false, nil
 }

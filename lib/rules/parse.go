@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"tinymx/lib/cdb"
+	"tinymx/lib/decimal"
 )
 
 // MaxLine caps one input line. djb's tcprules grows its buffer until malloc
@@ -171,26 +172,13 @@ func (r *Rule) parseRange() bool {
 	} else {
 		right = len(a)
 	}
-	lo, ok1 := decimal(a[left:dash])
-	hi, ok2 := decimal(a[dash+1 : right])
+	lo, ok1 := decimal.All(a[left:dash])
+	hi, ok2 := decimal.All(a[dash+1 : right])
 	if !ok1 || !ok2 {
 		return false
 	}
 	r.ranged, r.left, r.rgt, r.lo, r.hi = true, left, right, lo, min(hi, 255)
 	return true
-}
-
-// decimal is tcprules' getnum: digits only, empty is 0, wraps like C's
-// unsigned long.
-func decimal(b []byte) (uint64, bool) {
-	var u uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		u = u*10 + uint64(c-'0')
-	}
-	return u, true
 }
 
 // Keys calls fn with each cdb key of the rule in order: the address, or

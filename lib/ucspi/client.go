@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"tinymx/lib/getopt"
+	"tinymx/lib/decimal"
 	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
@@ -132,11 +132,11 @@ func (c *Client) warn(e *ConnectError) {
 
 // ParseTimeouts reads -T's "x+y": "x" alone is x+0, "+y" is 0+y.
 func ParseTimeouts(s string) (uint64, uint64) {
-	x, n := getopt.UlongLen(s)
+	x, n := decimal.UlongLen(s)
 	if n < len(s) && s[n] == '+' {
 		n++
 	}
-	y, _ := getopt.UlongLen(s[n:])
+	y, _ := decimal.UlongLen(s[n:])
 	return x, y
 }
 

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/cdb"
-	"tinymx/lib/getopt"
+	"tinymx/lib/decimal"
 	"tinymx/lib/pathexec"
 	"tinymx/lib/rules"
 )
@@ -130,7 +130,7 @@ func (s *Server) rules(p *Prepared) error {
 		switch v.Name {
 		case "MAXCONNIP":
 			// consumed: a tinymx extension the program never sees
-			p.MaxConnIP = getopt.Ulong(v.Value)
+			p.MaxConnIP = decimal.Ulong(v.Value)
 			continue
 		case "DIEMSG":
 			p.DieMsg, p.HasDieMsg = v.Value, true

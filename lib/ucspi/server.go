@@ -9,8 +9,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"tinymx/lib/decimal"
 	"tinymx/lib/footprint"
-	"tinymx/lib/getopt"
 	"tinymx/lib/pathexec"
 )
 
@@ -150,7 +150,7 @@ func (s *Server) environment() {
 		e.Unset(finishEnv)
 	}
 	if v, ok := pathexec.Getenv(env, "MAXCONNIP"); ok {
-		s.MaxConnIP = getopt.Ulong(v)
+		s.MaxConnIP = decimal.Ulong(v)
 		e.Unset("MAXCONNIP")
 	}
 	env = e.Apply(env)

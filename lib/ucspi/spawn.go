@@ -8,7 +8,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"tinymx/lib/getopt"
+	"tinymx/lib/decimal"
 	"tinymx/lib/pathexec"
 	"tinymx/lib/strerr"
 )
@@ -65,7 +65,7 @@ const helperEnv = "TINYMX_TCPSERVER_EXIT"
 // connections to is a server with the same arguments: Run takes it up.)
 func RunRole() {
 	if v, ok := syscall.Getenv(helperEnv); ok {
-		os.Exit(int(getopt.Ulong(v)))
+		os.Exit(int(decimal.Ulong(v)))
 	}
 }
 
