@@ -7,8 +7,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/footprint"
-	"tinymx/lib/svscan"
 	"tinymx/lib/strerr"
+	"tinymx/lib/svscan"
 )
 
 func main() {

@@ -69,4 +69,3 @@ func AppendReceived(b []byte, ri *ReceivedInfo, helo string, hasHelo bool, proto
 	b = qmailqueue.AppendDate822(b, t)
 	return append(b, '\n')
 }
-
