@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"tinymx/lib/fdio"
 )
 
 // Maildir is the built-in store: each message is written once into the
@@ -155,7 +157,7 @@ func (m *maildirMessage) Write(b []byte) (int, error) {
 			return len(b), nil
 		}
 	}
-	if err := writeAll(m.spill, b); err != nil {
+	if err := fdio.WriteAll(m.spill, b); err != nil {
 		m.err = &ExitError{Code: 53}
 		return len(b), nil
 	}
@@ -169,7 +171,7 @@ func (m *maildirMessage) startSpill() error {
 		return createErr(err, 63)
 	}
 	m.spill = fd
-	if err := writeAll(fd, m.buf); err != nil {
+	if err := fdio.WriteAll(fd, m.buf); err != nil {
 		return &ExitError{Code: 53}
 	}
 	m.spillN = int64(len(m.buf))
@@ -388,7 +390,7 @@ func copyRW(dst, src int, off, n int64, cerr error) error {
 		if k == 0 {
 			return unix.EIO
 		}
-		if err := writeAll(dst, b[:k]); err != nil {
+		if err := fdio.WriteAll(dst, b[:k]); err != nil {
 			return err
 		}
 		off += int64(k)
@@ -399,27 +401,10 @@ func copyRW(dst, src int, off, n int64, cerr error) error {
 type rawFD int
 
 func (f rawFD) Write(b []byte) (int, error) {
-	if err := writeAll(int(f), b); err != nil {
+	if err := fdio.WriteAll(int(f), b); err != nil {
 		return 0, err
 	}
 	return len(b), nil
-}
-
-func writeAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		if n == 0 {
-			return unix.EIO
-		}
-		b = b[n:]
-	}
-	return nil
 }
 
 // Store is maildir-queue's whole job: copy the message from msg to EOF,

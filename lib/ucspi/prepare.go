@@ -9,6 +9,7 @@ import (
 
 	"tinymx/lib/cdb"
 	"tinymx/lib/decimal"
+	"tinymx/lib/fdio"
 	"tinymx/lib/pathexec"
 	"tinymx/lib/rules"
 )
@@ -58,7 +59,7 @@ func (s *Server) Prepare(a *Accepted) (p Prepared, err error) {
 		unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 	}
 	if s.Banner != "" && !a.Banner.Load() {
-		if err := writeAll(fd, []byte(s.Banner)); err != nil {
+		if err := fdio.WriteAll(fd, []byte(s.Banner)); err != nil {
 			return p, &stepError{"unable to print banner", err}
 		}
 		a.Banner.Store(true)
@@ -140,20 +141,6 @@ func (s *Server) rules(p *Prepared) error {
 	return nil
 }
 
-func writeAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		b = b[n:]
-	}
-	return nil
-}
-
 // admit applies the per-IP limit (MAXCONNIP). Over it the client reads
 // DIEMSG (if any), the connection is closed and no program runs.
 func (s *Server) admit(c *conn) bool {
@@ -170,7 +157,7 @@ func (s *Server) admit(c *conn) bool {
 	delete(s.inflight, c)
 	s.mu.Unlock()
 	if c.p.HasDieMsg {
-		writeAll(c.FD, []byte(c.p.DieMsg+"\r\n"))
+		fdio.WriteAll(c.FD, []byte(c.p.DieMsg+"\r\n"))
 	}
 	unix.Close(c.FD)
 	s.line(Errors, drop, "per-IP limit ", strconv.FormatUint(c.p.MaxConnIP, 10), " reached for ", c.p.IP)
