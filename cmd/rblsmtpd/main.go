@@ -5,7 +5,6 @@ package main
 import (
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"tinymx/lib/decimal"
@@ -46,8 +45,7 @@ func main() {
 	if err != nil {
 		// sgetopt names the program after argv[0], all after the last '/'
 		// (even when empty); the usage line that follows says rblsmtpd.
-		name := os.Args[0][strings.LastIndexByte(os.Args[0], '/')+1:]
-		strerr.Print(name, ": ", err.Error(), "\n")
+		strerr.Print(strerr.ProgName(os.Args[0]), ": ", err.Error(), "\n")
 		strerr.Usage(usage)
 	}
 	if len(args) == 0 {

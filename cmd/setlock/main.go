@@ -11,7 +11,6 @@ package main
 
 import (
 	"os"
-	"strings"
 
 	"tinymx/lib/getopt"
 	"tinymx/lib/lock"
@@ -27,7 +26,7 @@ func main() {
 	strerr.SetProg("setlock")
 	opts, args, err := getopt.Parse(os.Args[1:], "nNxX")
 	if err != nil {
-		strerr.Print(progName(), ": ", err.Error(), "\n")
+		strerr.Print(strerr.ProgName(os.Args[0]), ": ", err.Error(), "\n")
 		strerr.Usage(usage)
 	}
 	nodelay, quiet := false, false
@@ -73,14 +72,4 @@ func main() {
 	err = pathexec.Exec(argv, os.Environ())
 	// -x does not hide a failure to run the program, as in the original.
 	strerr.Fatal(strerr.ExitTemp, err, "unable to run ", argv[0])
-}
-
-// progName is the basename of argv[0]: djb's getopt names the program so in
-// its messages, while the usage and fatal lines use the fixed name.
-func progName() string {
-	p := os.Args[0]
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		p = p[i+1:]
-	}
-	return p
 }

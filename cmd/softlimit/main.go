@@ -4,7 +4,6 @@ package main
 
 import (
 	"os"
-	"strings"
 
 	"tinymx/lib/getopt"
 	"tinymx/lib/rlimit"
@@ -40,7 +39,7 @@ func main() {
 	}
 	if perr != nil {
 		l.Restore()
-		strerr.Print(progName(), ": ", perr.Error(), "\n")
+		strerr.Print(strerr.ProgName(os.Args[0]), ": ", perr.Error(), "\n")
 		strerr.Usage(usage)
 	}
 	if len(argv) == 0 {
@@ -50,14 +49,4 @@ func main() {
 	errno := l.Exec()
 	l.Restore()
 	strerr.Fatal(strerr.ExitTemp, errno, "unable to run ", argv[0])
-}
-
-// progName is the basename of argv[0]: djb's getopt names the program so in
-// its messages, while the usage and fatal lines use the fixed name.
-func progName() string {
-	p := os.Args[0]
-	if i := strings.LastIndexByte(p, '/'); i >= 0 {
-		p = p[i+1:]
-	}
-	return p
 }

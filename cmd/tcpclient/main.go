@@ -4,7 +4,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"time"
 
 	"tinymx/lib/decimal"
@@ -20,7 +19,7 @@ func main() {
 	c := ucspi.NewClient("tcpclient")
 	opts, args, err := getopt.Parse(os.Args[1:], "dDvqQhHrRi:p:t:T:l:")
 	if err != nil {
-		strerr.Print(filepath.Base(os.Args[0]), ": ", err.Error(), "\n")
+		strerr.Print(strerr.ProgName(os.Args[0]), ": ", err.Error(), "\n")
 		strerr.Usage(usage)
 	}
 	for _, o := range opts {

@@ -4,7 +4,6 @@ package main
 
 import (
 	"os"
-	"path/filepath"
 	"time"
 
 	"tinymx/lib/decimal"
@@ -21,7 +20,7 @@ func main() {
 	s := ucspi.NewServer("tcpserver")
 	opts, args, err := getopt.Parse(os.Args[1:], "dDvqQhHrR1UXx:t:u:g:l:b:B:c:pPoO")
 	if err != nil {
-		strerr.Print(filepath.Base(os.Args[0]), ": ", err.Error(), "\n")
+		strerr.Print(strerr.ProgName(os.Args[0]), ": ", err.Error(), "\n")
 		strerr.Usage(usage)
 	}
 	for _, o := range opts {

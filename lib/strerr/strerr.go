@@ -20,11 +20,13 @@ const (
 // Prog is the name every message starts with.
 var Prog = "tinymx"
 
-// SetProg sets Prog from argv[0] as djb's programs do: everything after
-// the last '/', which is empty for "" or "dir/".
-func SetProg(argv0 string) {
-	Prog = argv0[strings.LastIndexByte(argv0, '/')+1:]
-}
+// SetProg sets Prog from argv[0] (see ProgName).
+func SetProg(argv0 string) { Prog = ProgName(argv0) }
+
+// ProgName is the name djb's programs and sgetopt give themselves from
+// argv[0]: everything after the last '/', which is empty for "" or "dir/"
+// (not filepath.Base's "." or "dir").
+func ProgName(argv0 string) string { return argv0[strings.LastIndexByte(argv0, '/')+1:] }
 
 // exit is replaced in tests.
 var exit = os.Exit
