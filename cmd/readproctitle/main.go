@@ -5,16 +5,17 @@ package main
 import (
 	"os"
 
+	"tinymx/lib/strerr"
 	"tinymx/lib/svscan"
 )
 
 func main() {
 	if len(os.Args) < 2 {
-		os.Exit(100)
+		os.Exit(strerr.ExitPerm)
 	}
 	t, ok := svscan.NewTitle(os.Args[len(os.Args)-1])
 	if !ok {
-		os.Exit(100)
+		os.Exit(strerr.ExitPerm)
 	}
 	os.Exit(t.Copy(0))
 }

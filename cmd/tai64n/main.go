@@ -9,6 +9,7 @@ import (
 	"os"
 
 	"tinymx/lib/crlf"
+	"tinymx/lib/strerr"
 	"tinymx/lib/tai64n"
 )
 
@@ -30,14 +31,14 @@ func run(in io.Reader, out io.Writer) int {
 		// exactly when we are about to wait for input.
 		if len(obuf) > 0 {
 			if _, err := out.Write(obuf); err != nil {
-				return 111
+				return strerr.ExitTemp
 			}
 			obuf = obuf[:0]
 		}
 		n, err := in.Read(buf)
 		if n == 0 {
 			if err != nil && !errors.Is(err, io.EOF) {
-				return 111
+				return strerr.ExitTemp
 			}
 			return 0
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"tinymx/lib/crlf"
+	"tinymx/lib/strerr"
 )
 
 func main() {
@@ -27,7 +28,7 @@ func run(in io.Reader, out io.Writer, loc *time.Location) int {
 		// output appears exactly when we are about to wait for input.
 		if len(f.out) > 0 {
 			if _, err := out.Write(f.out); err != nil {
-				return 111
+				return strerr.ExitTemp
 			}
 			f.out = f.out[:0]
 		}
@@ -37,7 +38,7 @@ func run(in io.Reader, out io.Writer, loc *time.Location) int {
 			continue
 		}
 		if err != nil && !isEOF(err) {
-			return 111
+			return strerr.ExitTemp
 		}
 		// A label cut short by the end of input is dropped, as the
 		// original consumes it before printing anything.

@@ -2,6 +2,8 @@ package crlf
 
 import (
 	"io"
+
+	"tinymx/lib/strerr"
 )
 
 // BufSize is how much the filters read at once. djb's buffers hold 8192
@@ -24,7 +26,7 @@ func Filter(in io.Reader, out io.Writer, c Converter, endErrIgnored bool) int {
 			_, err := out.Write(pending)
 			pending = pending[:0]
 			if err != nil {
-				return 111
+				return strerr.ExitTemp
 			}
 		}
 		n, err := in.Read(buf)
@@ -36,13 +38,13 @@ func Filter(in io.Reader, out io.Writer, c Converter, endErrIgnored bool) int {
 			pending = c.End(pending)
 			if len(pending) > 0 {
 				if _, err := out.Write(pending); err != nil && !endErrIgnored {
-					return 111
+					return strerr.ExitTemp
 				}
 			}
 			return 0
 		}
 		if err != nil {
-			return 111
+			return strerr.ExitTemp
 		}
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"tinymx/lib/pathexec"
+	"tinymx/lib/strerr"
 )
 
 // BootPath is the PATH Debian's svscanboot gives the whole tree.
@@ -45,7 +46,7 @@ func Boot(dir string) int {
 
 	var p [2]int
 	if err := unix.Pipe2(p[:], unix.O_CLOEXEC); err != nil {
-		return 111
+		return strerr.ExitTemp
 	}
 	scanner := run([]string{"svscan", dir}, env, []uintptr{0, uintptr(p[1]), uintptr(p[1])})
 	title := run([]string{"readproctitle", "service", "errors:", strings.Repeat(".", 400)}, env, []uintptr{uintptr(p[0]), 1, 2})
@@ -109,7 +110,7 @@ func wait(pid int) int {
 			continue
 		}
 		if err != nil {
-			return 111
+			return strerr.ExitTemp
 		}
 		if ws.Signaled() {
 			return 128 + int(ws.Signal())

@@ -4,6 +4,8 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/unix"
+
+	"tinymx/lib/strerr"
 )
 
 // Title is readproctitle's rolling error line: the last argument's bytes,
@@ -50,7 +52,7 @@ func (t *Title) Copy(fd int) int {
 			continue
 		}
 		if err != nil {
-			return 111
+			return strerr.ExitTemp
 		}
 		if n == 0 {
 			return 0

@@ -20,9 +20,9 @@ func (s *Server) handle(c *conn) {
 	c.p, err = s.Prepare(&c.Accepted)
 	switch {
 	case err != nil:
-		s.helper(c, 111, "", err)
+		s.helper(c, strerr.ExitTemp, "", err)
 	case c.p.Deny:
-		s.helper(c, 100, "deny", nil)
+		s.helper(c, strerr.ExitPerm, "deny", nil)
 	case s.admit(c):
 		s.run(c)
 	}
@@ -49,7 +49,7 @@ func (s *Server) run(c *conn) {
 		}
 		s.mu.Unlock()
 	}
-	s.helper(c, 111, "ok", &stepError{"unable to run " + s.Argv[0], err})
+	s.helper(c, strerr.ExitTemp, "ok", &stepError{"unable to run " + s.Argv[0], err})
 }
 
 // helperEnv marks the helper process: tcpserver started with it set only
