@@ -51,10 +51,7 @@ func Plan(acct, logacct, dir, ip, binDir string) (*Config, Accounts, error) {
 		return nil, ids, err
 	}
 	ids = Accounts{Acct: a, LogAcct: l}
-	home, homeSet := os.LookupEnv("QMAILHOME")
-	if !homeSet || home == "" {
-		home, homeSet = "/var/qmail", false
-	}
+	home, homeSet := qmailctl.Home(os.LookupEnv)
 	me, err := firstLine(filepath.Join(home, "control/me"))
 	if err != nil {
 		return nil, ids, err
