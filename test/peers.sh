@@ -2,7 +2,7 @@
 # Installs the C originals and clients the tests compare against.
 # As root: apt-get update once, then install what is missing.
 # Not root: say loudly which tests will be skipped (or fail, in CI).
-pkgs="ucspi-tcp daemontools tinycdb freecdb swaks postfix groff-base python3 procps gcc libc6-dev"
+pkgs="ucspi-tcp daemontools tinycdb freecdb swaks postfix groff-base python3 procps gcc libc6-dev strace"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
