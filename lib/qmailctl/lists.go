@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io/fs"
 	"os"
+	"sync"
 	"syscall"
 
 	"tinymx/lib/ascii"
@@ -52,24 +53,26 @@ func lower(b []byte) []byte { return ascii.LowerInPlace(append([]byte(nil), b...
 // LazyCDB is a cdb opened on its first lookup: qmail-smtpd starts once per
 // connection and most connections never need the file, so start-up costs
 // nothing however big it is (and a lookup reads only the records it needs, never the whole file).
+//
+// Lookups may run from many goroutines at once (a server whose sessions
+// share one Rcpthosts): the open happens once, under once.
 type LazyCDB struct {
 	Path string
+	once sync.Once
 	db   *cdb.CDB
 	err  error
-	done bool
 }
 
 // Has reports whether key is in the database (keys are stored lowercase by
 // qmail-newmrh and qmail-newbmf; the caller lowercases). A missing file
 // holds nothing; any other trouble is an error (stock: 421).
 func (l *LazyCDB) Has(key []byte) (bool, error) {
-	if !l.done {
-		l.done = true
+	l.once.Do(func() {
 		l.db, l.err = cdb.Open(l.Path)
 		if l.err != nil && errors.Is(l.err, fs.ErrNotExist) {
 			l.db, l.err = nil, nil
 		}
-	}
+	})
 	if l.err != nil {
 		return false, l.err
 	}
@@ -81,7 +84,7 @@ func (l *LazyCDB) Has(key []byte) (bool, error) {
 	return l.db.Has(key)
 }
 
-// Close releases the file if it was opened.
+// Close releases the file if it was opened; no lookup may be running.
 func (l *LazyCDB) Close() {
 	if l.db != nil {
 		l.db.Close()
