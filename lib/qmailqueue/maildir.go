@@ -111,7 +111,23 @@ var ErrConfig error = &ExitError{Code: 55}
 // SpillAt or Commit is called; with a Dir that is not absolute nothing
 // ever does, and Commit returns ErrConfig once the message has been read,
 // so the client gets qmail-queue's reply after its dot.
-func (q *Maildir) Open() (Message, error) {
+func (q *Maildir) Open() (Message, error) { return q.open(0) }
+
+// Session is q as one session of a process serving many sees it: its
+// messages give qp (the session number) as their qp and in their
+// Received line, where a process per session gives its pid. File names
+// keep the process id, which makes them unique across processes.
+func (q *Maildir) Session(qp int) Queue { return maildirSession{q, qp} }
+
+type maildirSession struct {
+	q  *Maildir
+	qp int
+}
+
+func (s maildirSession) Open() (Message, error) { return s.q.open(s.qp) }
+
+// open starts a message numbered qp (0: the pid, as Open).
+func (q *Maildir) open(qp int) (Message, error) {
 	m := &maildirMessage{q: q, start: time.Now(), spill: -1}
 	if !strings.HasPrefix(q.Dir, "/") {
 		m.err = ErrConfig
@@ -122,19 +138,25 @@ func (q *Maildir) Open() (Message, error) {
 	if m.pid == 0 {
 		m.pid = os.Getpid()
 	}
+	m.namePid = m.pid
+	if qp != 0 {
+		m.pid = qp
+	}
 	return m, nil
 }
 
 type maildirMessage struct {
-	q      *Maildir
-	start  time.Time
-	pid    int
-	body   *[]byte // the pooled buffer buf came from
-	buf    []byte
-	spill  int // scratch file fd (no name), -1 when none
-	spillN int64
-	err    error // first write error (exit code 53)
-	done   bool
+	q     *Maildir
+	start time.Time
+	pid   int // the qp and the Received line's number
+	// namePid is the pid in file names (TIME.MusecPpidQseq.HOST)
+	namePid int
+	body    *[]byte // the pooled buffer buf came from
+	buf     []byte
+	spill   int // scratch file fd (no name), -1 when none
+	spillN  int64
+	err     error // first write error (exit code 53)
+	done    bool
 }
 
 func (m *maildirMessage) Pid() int { return m.pid }
@@ -166,7 +188,7 @@ func (m *maildirMessage) Write(b []byte) (int, error) {
 }
 
 func (m *maildirMessage) startSpill() error {
-	fd, err := m.q.scratch(m.pid)
+	fd, err := m.q.scratch(m.namePid)
 	if err != nil {
 		return createErr(err, 63)
 	}
@@ -242,11 +264,11 @@ func (m *maildirMessage) Commit(from string, to []string) error {
 
 func (m *maildirMessage) store(from string, to []string) error {
 	q := m.q
-	base := uniqueName(m.start, m.pid)
+	base := uniqueName(m.start, m.namePid)
 	tmp := q.Dir + "/tmp/" + base
 	fd, err := unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FileMode)
 	for try := 0; err == unix.EEXIST && try < 3; try++ {
-		base = uniqueName(time.Now(), m.pid)
+		base = uniqueName(time.Now(), m.namePid)
 		tmp = q.Dir + "/tmp/" + base
 		fd, err = unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, FileMode)
 	}
@@ -297,7 +319,7 @@ func (m *maildirMessage) store(from string, to []string) error {
 		}
 		// Never overwrite: a clock stepped back or a reused pid gave
 		// an existing name; take the next one.
-		dst = q.Dir + "/new/" + uniqueName(time.Now(), m.pid)
+		dst = q.Dir + "/new/" + uniqueName(time.Now(), m.namePid)
 	}
 	step("link")
 	unix.Unlink(tmp)

@@ -18,6 +18,9 @@ import (
 type Program struct {
 	Path string // executed directly (no PATH search); relative to Dir
 	Dir  string // the qmail home
+	// Env is the program's environment; nil inherits ours. A server
+	// of many sessions gives each session's own.
+	Env []string
 
 	mu    sync.Mutex
 	spare *bufio.Writer // reused between the messages of a session
@@ -48,6 +51,7 @@ func (p *Program) Open() (Message, error) {
 	}
 	attr := &os.ProcAttr{
 		Dir:   p.Dir,
+		Env:   p.Env,
 		Files: []*os.File{mr, er, os.Stderr, nil, nil, nil, xw},
 	}
 	// The child chdirs to Dir before execve, so a relative Path is
