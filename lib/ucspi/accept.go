@@ -19,16 +19,24 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 	s.stderr = stderrFD()
 	s.init(local)
 
-	s.handleSignals()
-	chld := make(chan os.Signal, 1)
-	signal.Notify(chld, syscall.SIGCHLD)
-	go s.reap(chld)
+	if s.Session == nil {
+		s.handleSignals()
+		chld := make(chan os.Signal, 1)
+		signal.Notify(chld, syscall.SIGCHLD)
+		go s.reap(chld)
+	}
 
 	// Accepting through Go's poller, not in a blocking accept(2), keeps
 	// the server going on one thread: the scheduler never waits for a
 	// blocked accept to hand its processor back.
 	unix.SetNonblock(fd, true)
 	lf := os.NewFile(uintptr(fd), "listener")
+	s.mu.Lock()
+	s.listener = lf
+	if s.stopped {
+		lf.Close()
+	}
+	s.mu.Unlock()
 	rc, err := lf.SyscallConn()
 	if err != nil {
 		rc = nil
@@ -57,22 +65,57 @@ func (s *Server) Serve(fd int, local netip.AddrPort) {
 	s.mu.Unlock()
 	for {
 		s.mu.Lock()
-		for s.count >= s.Limit {
+		for s.count >= s.Limit && !s.stopped {
 			s.room.Wait()
 		}
+		stopped := s.stopped
 		s.mu.Unlock()
+		if stopped {
+			return
+		}
 		nfd, sa, err := accept()
 		if err != nil {
 			continue
 		}
 		c := newConn(nfd, AddrPort(sa))
 		s.mu.Lock()
+		if s.Session != nil {
+			// numbered in the order of accept, as the C program's
+			// children get their pids
+			s.sessions++
+			c.n = s.sessions
+		}
 		s.count++
 		s.status()
 		s.inflight[c] = true
 		s.mu.Unlock()
 		go s.handle(c)
 	}
+}
+
+// Stop closes the listening socket of Serve at once and makes Serve
+// return; connections already accepted go on. It is for Session mode,
+// whose caller handles SIGTERM (tcpserver's own SIGTERM exits).
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return
+	}
+	s.stopped = true
+	if s.listener != nil {
+		s.listener.Close()
+	}
+	if s.room != nil {
+		s.room.Broadcast()
+	}
+}
+
+// Active is the number of connections accepted and not yet ended.
+func (s *Server) Active() uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.count
 }
 
 // reap collects exited children on SIGCHLD and logs their raw wait status.
@@ -152,6 +195,7 @@ type Accepted struct {
 type conn struct {
 	Accepted
 	p Prepared
+	n uint64 // session number, in Session mode
 }
 
 func newConn(fd int, remote netip.AddrPort) *conn {

@@ -36,6 +36,16 @@ type Server struct {
 	PrintPort     bool     // -1
 	Argv          []string // the program and its arguments
 
+	// Session, when set, serves each admitted connection in this process
+	// instead of running Argv (qmail-smtpd-server): Serve calls it in the
+	// connection's own goroutine, after Prepare and the per-IP limit, with
+	// the connection's session number n (1, 2, ..., never reused; it
+	// stands in the log lines where tcpserver has a pid). Session owns
+	// a.FD and closes it; it returns the wait status the program would
+	// have had, for the end line. Serve then neither reaps children nor
+	// handles signals: the caller does (see Stop).
+	Session func(a *Accepted, p *Prepared, n uint64) (status int)
+
 	// Run sets these from its own environment.
 	Env       []string // the environment the program starts from
 	MaxConnIP uint64   // default per-IP limit (MAXCONNIP), 0 for none
@@ -61,6 +71,10 @@ type Server struct {
 	// has not been started yet
 	inflight map[*conn]bool
 	signals  bool // handleSignals done
+	// sessions numbers the connections of Session mode, as accepted
+	sessions uint64
+	listener *os.File // Serve's listening socket, for Stop
+	stopped  bool
 	// idleSince counts the times the server went idle, so that a
 	// delayed trim knows whether a connection came in meanwhile
 	idleSince uint64
@@ -95,22 +109,9 @@ func (s *Server) Run(host string, port uint16) error {
 	}
 
 	s.handleSignals()
-	if host == "" || host == "0" {
-		host = "0.0.0.0"
-	}
-	addrs, err := hostAddrs(host)
+	fd, local, err := s.Bind(host, port)
 	if err != nil {
 		return err
-	}
-	fd, local, err := Listen(addrs[0], port, int(s.Backlog))
-	if err != nil {
-		return err
-	}
-	if err := s.setIDs(); err != nil {
-		return err
-	}
-	if s.PrintPort {
-		os.Stdout.WriteString(FormatPort(local.Port()) + "\n")
 	}
 	syscall.Close(0)
 	syscall.Close(1)
@@ -120,6 +121,38 @@ func (s *Server) Run(host string, port uint16) error {
 	s.Serve(fd, local)
 	return nil
 }
+
+// Bind is tcpserver's start-up between its signals and its first accept:
+// listen on host's address ("" or "0": every IPv4 address) at port, set
+// -g and -u, and print the port for -1. It returns the listening socket
+// and its address, for Serve.
+func (s *Server) Bind(host string, port uint16) (int, netip.AddrPort, error) {
+	if host == "" || host == "0" {
+		host = "0.0.0.0"
+	}
+	addrs, err := hostAddrs(host)
+	if err != nil {
+		return -1, netip.AddrPort{}, err
+	}
+	fd, local, err := Listen(addrs[0], port, int(s.Backlog))
+	if err != nil {
+		return -1, netip.AddrPort{}, err
+	}
+	if err := s.setIDs(); err != nil {
+		unix.Close(fd)
+		return -1, netip.AddrPort{}, err
+	}
+	if s.PrintPort {
+		os.Stdout.WriteString(FormatPort(local.Port()) + "\n")
+	}
+	return fd, local, nil
+}
+
+// Environment takes the defaults of the per-IP limit from our own
+// environment and sets Env, what the program (or Session) starts from:
+// ours, less MAXCONNIP. Run calls it; a Session server calls it before
+// Serve.
+func (s *Server) Environment() { s.environment() }
 
 // setIDs is -g and -u, once the socket is bound.
 func (s *Server) setIDs() error {

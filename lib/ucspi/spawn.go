@@ -16,6 +16,10 @@ import (
 // handle does what the C program's forked child does before exec, in
 // this process, then starts the program (or the helper) exactly once.
 func (s *Server) handle(c *conn) {
+	if s.Session != nil {
+		s.session(c)
+		return
+	}
 	var err error
 	c.p, err = s.Prepare(&c.Accepted)
 	switch {
