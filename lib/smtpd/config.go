@@ -19,16 +19,50 @@ const maxDatabytes = 1<<32 - 2
 // current directory) and the environment, in stock's start-up order. Any
 // error but a missing file is stock's "421 unable to read controls".
 func LoadConfig(dir string, getenv Getenv) (*Config, error) {
-	syn := qmailctl.Stock
+	cfg, err := loadControls(dir, controlOptions(getenv))
+	if err != nil {
+		return nil, err
+	}
+	cfg.applyEnv(getenv)
+	return cfg, nil
+}
+
+// controlOpts are the variables that decide how the control files are
+// read: a server keeps one reading of them per home and these.
+type controlOpts struct {
+	syn   qmailctl.Syntax
+	multi bool // QMAIL_SMTPD_MULTIGREETING=1
+}
+
+func controlOptions(getenv Getenv) controlOpts {
+	var o controlOpts
+	o.syn = qmailctl.Stock
 	if v, _ := getenv("QMAIL_CONTROL_SYNTAX"); v == "extended" {
-		syn = qmailctl.Extended
+		o.syn = qmailctl.Extended
 	}
-	path := func(name string) string {
-		if dir == "" {
-			return "control/" + name
-		}
-		return dir + "/control/" + name
+	if v, _ := getenv("QMAIL_SMTPD_MULTIGREETING"); v == "1" {
+		o.multi = true
 	}
+	return o
+}
+
+// controlFiles are the files loadControls reads, in its order: a server
+// checks them for changes before each session (see controlCache).
+var controlFiles = [...]string{"me", "smtpgreeting", "localiphost", "timeoutsmtpd",
+	"rcpthosts", "morercpthosts.cdb", "badmailfrom", "badmailfrom.cdb", "databytes", "maxhops"}
+
+// controlPath is name under dir's control/ ("" is the current directory).
+func controlPath(dir, name string) string {
+	if dir == "" {
+		return "control/" + name
+	}
+	return dir + "/control/" + name
+}
+
+// loadControls is the part of LoadConfig that reads files.
+func loadControls(dir string, o controlOpts) (*Config, error) {
+	syn := o.syn
+	path := func(name string) string { return controlPath(dir, name) }
 	cfg := &Config{Size: true, MaxLine: DefaultMaxLine, MaxHops: DefaultMaxHops}
 
 	me, hasMe, err := qmailctl.ReadLine(path("me"), syn)
@@ -42,7 +76,7 @@ func LoadConfig(dir string, getenv Getenv) (*Config, error) {
 	switch {
 	case ok:
 		cfg.Greeting = greeting
-		if v, _ := getenv("QMAIL_SMTPD_MULTIGREETING"); v == "1" {
+		if o.multi {
 			lines, _, err := qmailctl.ReadLines(path("smtpgreeting"), syn)
 			if err != nil {
 				return nil, err
@@ -90,12 +124,6 @@ func LoadConfig(dir string, getenv Getenv) (*Config, error) {
 	} else if ok {
 		cfg.Databytes = n
 	}
-	if v, ok := getenv("DATABYTES"); ok {
-		cfg.Databytes, _ = qmailctl.ParseUint([]byte(v))
-	}
-	if cfg.Databytes > maxDatabytes {
-		cfg.Databytes = maxDatabytes
-	}
 
 	if n, ok, err := qmailctl.ReadUint(path("maxhops"), syn); err != nil {
 		return nil, err
@@ -104,6 +132,23 @@ func LoadConfig(dir string, getenv Getenv) (*Config, error) {
 			n = 1 << 30
 		}
 		cfg.MaxHops = int(n)
+	}
+	return cfg, nil
+}
+
+// applyEnv is the part of LoadConfig that reads the environment, over
+// what loadControls read.
+func (cfg *Config) applyEnv(getenv Getenv) {
+	var ok bool
+	if v, ok := getenv("DATABYTES"); ok {
+		cfg.Databytes, _ = qmailctl.ParseUint([]byte(v))
+	}
+	if cfg.Databytes > maxDatabytes {
+		cfg.Databytes = maxDatabytes
+	}
+	if v, ok := getenv("QMAIL_SMTPD_MAXSESSION"); ok {
+		n, _ := qmailctl.ParseUint([]byte(v))
+		cfg.MaxSession = time.Duration(min(n, maxSessionSecs)) * time.Second
 	}
 
 	if v, _ := getenv("QMAIL_SMTPD_NOSIZE"); v == "1" {
@@ -135,5 +180,8 @@ func LoadConfig(dir string, getenv Getenv) (*Config, error) {
 	}
 	ri.RemoteInfo, ri.HasInfo = getenv("TCPREMOTEINFO")
 	cfg.RelayClient, cfg.HasRelay = getenv("RELAYCLIENT")
-	return cfg, nil
+	cfg.testPanic = panicRequested(getenv)
 }
+
+// maxSessionSecs keeps QMAIL_SMTPD_MAXSESSION's duration from wrapping.
+const maxSessionSecs = 1 << 32

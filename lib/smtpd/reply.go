@@ -25,6 +25,10 @@ const (
 	replyHops        = "554 too many hops, this message is looping (#5.4.6)\r\n"
 	replySyntax      = "555 syntax error (#5.5.4)\r\n"
 	replyLineTooLong = "500 line too long (#5.5.2)\r\n" // extension, spec §5.12
+	// qmail-smtpd-server's, for a session still open when it stops or
+	// one whose engine failed (a bug, recovered)
+	replyShutdown = "421 service shutting down, closing connection (#4.3.2)\r\n"
+	replyBug      = "421 internal error, closing connection (#4.3.0)\r\n"
 )
 
 // queueReply is the reply line (no CRLF) after the final dot when the

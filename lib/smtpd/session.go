@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"tinymx/lib/ascii"
@@ -40,6 +41,17 @@ type Config struct {
 	LocalIPs func() ([][4]byte, error)
 	Queue    qmailqueue.Queue
 	Now      func() time.Time // nil: time.Now
+	// MaxSession bounds the whole session (QMAIL_SMTPD_MAXSESSION):
+	// past it the next read ends the session with stock's 451 timeout,
+	// so that a client trickling a byte at a time cannot hold a session
+	// for ever. 0: no bound, as stock.
+	MaxSession time.Duration
+	// Shutdown, when set and true, ends the session at its next read
+	// with 421 (a server draining its sessions): the server sets it,
+	// then a read deadline in the past to wake a waiting read.
+	Shutdown *atomic.Bool
+
+	testPanic bool // see panic_test_hook.go
 }
 
 // Defaults for the extensions' knobs.
@@ -78,6 +90,23 @@ type session struct {
 
 	localIPs [][4]byte
 	ipsDone  bool
+
+	end time.Time // MaxSession's end; zero for none
+}
+
+// deadline is the next read's: the timeout from now, or the
+// session's end when that comes first.
+func (s *session) deadline() time.Time {
+	d := time.Now().Add(s.cfg.Timeout)
+	if !s.end.IsZero() && s.end.Before(d) {
+		return s.end
+	}
+	return d
+}
+
+// shuttingDown reports whether the server asked the session to end.
+func (s *session) shuttingDown() bool {
+	return s.cfg.Shutdown != nil && s.cfg.Shutdown.Load()
 }
 
 type connReader struct{ s *session }
@@ -88,9 +117,14 @@ func (c connReader) Read(p []byte) (int, error) {
 	s := c.s
 	s.flush()
 	if s.rdl != nil && s.cfg.Timeout > 0 {
-		if s.rdl.SetReadDeadline(time.Now().Add(s.cfg.Timeout)) != nil {
+		if s.rdl.SetReadDeadline(s.deadline()) != nil {
 			s.rdl = nil // not pollable: no timeout, as with a plain pipe
 		}
+	}
+	// Checked after the deadline is set: a server that sets Shutdown
+	// and then a past deadline is seen here or by the read.
+	if s.shuttingDown() {
+		s.die(replyShutdown)
 	}
 	n, err := s.r.Read(p)
 	if n > 0 {
@@ -98,6 +132,9 @@ func (c connReader) Read(p []byte) (int, error) {
 	}
 	if err != nil {
 		if errors.Is(err, os.ErrDeadlineExceeded) {
+			if s.shuttingDown() {
+				s.die(replyShutdown)
+			}
 			s.die(replyTimeout)
 		}
 		panic(exitCode(1))
@@ -111,6 +148,8 @@ type connWriter struct{ s *session }
 func (c connWriter) Write(p []byte) (int, error) {
 	s := c.s
 	if s.wdl != nil && s.cfg.Timeout > 0 {
+		// the timeout alone, not MaxSession's end: the 451 that end
+		// brings must still go out
 		if s.wdl.SetWriteDeadline(time.Now().Add(s.cfg.Timeout)) != nil {
 			s.wdl = nil
 		}
@@ -159,16 +198,19 @@ func Serve(cfg *Config, r io.Reader, w io.Writer) (code int) {
 	if s.cfg.MaxHops <= 0 {
 		s.cfg.MaxHops = DefaultMaxHops
 	}
+	if cfg.MaxSession > 0 {
+		s.end = time.Now().Add(cfg.MaxSession)
+	}
 	s.setHelo(cfg.Received.RemoteHost)
 	defer func() {
 		if e := recover(); e != nil {
-			c, ok := e.(exitCode)
-			if !ok {
-				panic(e)
-			}
 			if s.msg != nil {
 				s.msg.Abort()
 				s.msg = nil
+			}
+			c, ok := e.(exitCode)
+			if !ok {
+				panic(e) // a bug: the server's session recovers it
 			}
 			code = int(c)
 		}
@@ -305,6 +347,9 @@ func (s *session) commands() {
 			s.flush()
 			return
 		case ascii.EqualFold(verb, "helo"):
+			if s.cfg.testPanic {
+				injectedPanic()
+			}
 			s.out("250 ")
 			s.out(s.cfg.Greeting)
 			s.out("\r\n")
