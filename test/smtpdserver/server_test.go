@@ -1,0 +1,304 @@
+// Package smtpdserver runs ./bin/qmail-smtpd-server end to end: the
+// dialogs of test/smtpdialog against the daemon, real clients, per-session
+// rules, the limits, signals (TERM drain, HUP), an injected panic and the
+// refusal to serve as root.
+//
+// The server is started here with exec and its own process group rather
+// than with harness.Start, whose signature is being changed; only the
+// harness's stable helpers (Bin, WaitFor, Patience, NeedPeer, NeedRoot,
+// Output) are used.
+package smtpdserver
+
+import (
+	"bufio"
+	"bytes"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"tinymx/test/harness"
+)
+
+// TestMain doubles as the fake qmail-queue when FAKEQQ_DIR is set.
+func TestMain(m *testing.M) {
+	if d := os.Getenv("FAKEQQ_DIR"); d != "" {
+		os.Exit(fakeQueue(d))
+	}
+	os.Exit(m.Run())
+}
+
+// server is one qmail-smtpd-server started by startServer.
+type server struct {
+	cmd  *exec.Cmd
+	addr string // 127.0.0.1:port
+	port int
+	log  *harness.Output
+	done chan struct{} // closed once it has exited and been waited for
+}
+
+// startServer runs bin with env and args (which must hold -1 and port 0)
+// in its own process group, reads the port it prints, and makes sure the
+// group is gone when the test ends.
+func startServer(t testing.TB, bin string, env []string, args ...string) *server {
+	t.Helper()
+	s := &server{log: &harness.Output{}, done: make(chan struct{})}
+	s.cmd = exec.Command(bin, args...)
+	s.cmd.Env = env
+	s.cmd.Stderr = s.log
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	out, err := s.cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	port := make(chan string, 1)
+	go func() {
+		line, _ := bufio.NewReader(out).ReadString('\n')
+		port <- strings.TrimSpace(line)
+		s.cmd.Wait()
+		close(s.done)
+	}()
+	t.Cleanup(func() {
+		pgid := s.cmd.Process.Pid
+		syscall.Kill(-pgid, syscall.SIGKILL)
+		<-s.done
+	})
+	select {
+	case p := <-port:
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			t.Fatalf("qmail-smtpd-server -1 printed %q; log:\n%s", p, s.log.String())
+		}
+		s.port, s.addr = n, "127.0.0.1:"+p
+	case <-time.After(harness.Patience):
+		t.Fatalf("qmail-smtpd-server did not print its port within %v", harness.Patience)
+	}
+	return s
+}
+
+func (s *server) exited() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitLog waits until the log matches re and returns the first match's groups.
+func (s *server) waitLog(t testing.TB, re *regexp.Regexp) []string {
+	t.Helper()
+	var m []string
+	harness.WaitFor(t, 20*time.Second, "log line "+re.String()+" in:\n"+s.log.String(), func() bool {
+		m = re.FindStringSubmatch(s.log.String())
+		return m != nil
+	})
+	return m
+}
+
+// home is a qmail home with the spec's common setup (control/me,
+// rcpthosts) and a Maildir.
+func home(t testing.TB) string {
+	t.Helper()
+	dir := t.TempDir()
+	os.MkdirAll(dir+"/control", 0755)
+	write(t, dir+"/control/me", "mx.example.org\n")
+	write(t, dir+"/control/rcpthosts", "example.org\n.example.org\n")
+	for _, d := range []string{"tmp", "new", "cur"} {
+		os.MkdirAll(dir+"/Maildir/"+d, 0700)
+	}
+	return dir
+}
+
+func write(t testing.TB, path, text string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(text), 0644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// baseEnv is the environment of a server on home with the built-in store.
+func baseEnv(home string) []string {
+	env := []string{"PATH=" + os.Getenv("PATH"), "QMAILHOME=" + home, "MAILDIRQUEUE=" + home + "/Maildir"}
+	if os.Getuid() == 0 {
+		env = append(env, "QMAIL_SMTPD_ROOT=1")
+	}
+	return env
+}
+
+// rulesCDB compiles rules text with ./bin/tcprules into dir/rules.cdb.
+func rulesCDB(t testing.TB, dir, text string) string {
+	t.Helper()
+	cdb := filepath.Join(dir, "rules.cdb")
+	cmd := exec.Command(harness.Bin(t, "tcprules"), cdb, cdb+".tmp")
+	cmd.Stdin = strings.NewReader(text)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("tcprules: %v: %s", err, out)
+	}
+	return cdb
+}
+
+func newFiles(t testing.TB, maildir string) []string {
+	t.Helper()
+	ents, err := os.ReadDir(maildir + "/new")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range ents {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+// conn is a raw SMTP client with a deadline on every read and write.
+type conn struct {
+	t testing.TB
+	c net.Conn
+	r *bufio.Reader
+}
+
+func dial(t testing.TB, addr string) *conn { return dialFrom(t, "", addr) }
+
+// dialFrom connects from the local address src ("" for any).
+func dialFrom(t testing.TB, src, addr string) *conn {
+	t.Helper()
+	d := net.Dialer{Timeout: 10 * time.Second}
+	if src != "" {
+		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
+	}
+	c, err := d.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return &conn{t: t, c: c, r: bufio.NewReader(c)}
+}
+
+func (c *conn) send(s string) {
+	c.t.Helper()
+	c.c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	if _, err := c.c.Write([]byte(s)); err != nil {
+		c.t.Fatalf("write: %v", err)
+	}
+}
+
+func (c *conn) line() string {
+	c.t.Helper()
+	c.c.SetReadDeadline(time.Now().Add(harness.Patience))
+	l, err := c.r.ReadString('\n')
+	if err != nil {
+		c.t.Fatalf("read reply: %v (got %q)", err, l)
+	}
+	return strings.TrimRight(l, "\r\n")
+}
+
+func (c *conn) expect(want string) string {
+	c.t.Helper()
+	got := c.line()
+	if !strings.HasPrefix(got, want) {
+		c.t.Fatalf("reply %q, want %q", got, want)
+	}
+	return got
+}
+
+// reply reads a whole reply, returning its last line.
+func (c *conn) reply() string {
+	c.t.Helper()
+	for {
+		l := c.line()
+		if len(l) < 4 || l[3] != '-' {
+			return l
+		}
+	}
+}
+
+// eof checks the server closed the connection (after any lines it sent).
+func (c *conn) eof() {
+	c.t.Helper()
+	c.c.SetReadDeadline(time.Now().Add(harness.Patience))
+	rest, err := c.r.ReadString('\n')
+	if err == nil || rest != "" {
+		c.t.Fatalf("want the connection closed, got %q (%v)", rest, err)
+	}
+}
+
+// mail sends one message in an open session and returns the 250 reply.
+func (c *conn) mail(from, to, body string) string {
+	c.t.Helper()
+	c.send("MAIL FROM:<" + from + ">\r\n")
+	c.expect("250 ")
+	c.send("RCPT TO:<" + to + ">\r\n")
+	c.expect("250 ")
+	c.send("DATA\r\n")
+	c.expect("354 ")
+	c.send(body + "\r\n.\r\n")
+	return c.line()
+}
+
+var qpRE = regexp.MustCompile(`^250 ok [0-9]+ qp ([0-9]+)$`)
+
+// fakeQueue reads the message (fd 0) and envelope (fd 1) to EOF and keeps
+// them, with its environment, when the envelope is complete; FAKEQQ_EXIT,
+// FAKEQQ_TEXT (to fd 6) and FAKEQQ_KILL choose its result. (The same fake
+// as test/smtpdialog's, duplicated so as to run its dialogs unchanged.)
+func fakeQueue(dir string) int {
+	var msg []byte
+	if os.Getenv("FAKEQQ_DISCARD") != "" {
+		readAll(0)
+	} else {
+		msg, _ = readAll(0)
+	}
+	env, _ := readAll(1)
+	if t := os.Getenv("FAKEQQ_TEXT"); t != "" {
+		syscall.Write(6, []byte(t))
+	}
+	if os.Getenv("FAKEQQ_KILL") != "" {
+		syscall.Kill(os.Getpid(), syscall.SIGKILL)
+	}
+	code, _ := strconv.Atoi(os.Getenv("FAKEQQ_EXIT"))
+	if !bytes.HasSuffix(env, []byte{0, 0}) || len(env) < 3 || env[0] != 'F' {
+		return 54
+	}
+	if code == 0 {
+		n := 0
+		for {
+			if _, err := os.Stat(filepath.Join(dir, "msg."+strconv.Itoa(n))); err != nil {
+				break
+			}
+			n++
+		}
+		s := strconv.Itoa(n)
+		os.WriteFile(filepath.Join(dir, "env."+s), env, 0644)
+		os.WriteFile(filepath.Join(dir, "environ."+s), []byte(strings.Join(os.Environ(), "\n")+"\n"), 0644)
+		os.WriteFile(filepath.Join(dir, "msg."+s), msg, 0644)
+	}
+	return code
+}
+
+func readAll(fd int) ([]byte, error) {
+	var out []byte
+	buf := make([]byte, 65536)
+	for {
+		n, err := syscall.Read(fd, buf)
+		if n > 0 {
+			out = append(out, buf[:n]...)
+			continue
+		}
+		if err == syscall.EINTR {
+			continue
+		}
+		return out, err
+	}
+}
+
+func netDial(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 2*time.Second) }
