@@ -2,6 +2,8 @@ package ucspi
 
 import (
 	"errors"
+	"fmt"
+	"runtime/debug"
 
 	"golang.org/x/sys/unix"
 
@@ -15,7 +17,7 @@ import (
 // its C child would have had: exit 100 for deny, 111 for trouble.
 func (s *Server) session(c *conn) {
 	var err error
-	c.p, err = s.Prepare(&c.Accepted)
+	c.p, err = s.prepareRecovering(&c.Accepted)
 	switch {
 	case err != nil:
 		s.refuse(c, strerr.ExitTemp, "", err)
@@ -38,6 +40,21 @@ func (s *Server) session(c *conn) {
 	s.endLine(int(n), unix.WaitStatus(status))
 	s.release(ch)
 	s.mu.Unlock()
+}
+
+// prepareRecovering is Prepare, with a panic (a bug) turned into the
+// failure of this connection alone: the process serves every other.
+func (s *Server) prepareRecovering(a *Accepted) (p Prepared, err error) {
+	defer func() {
+		if e := recover(); e != nil {
+			s.line(Errors, "warning: internal error: ", fmt.Sprint(e), "\n", string(debug.Stack()))
+			if a != nil {
+				p.IP = IPString(a.Remote.Addr())
+			}
+			err = &stepError{"unable to prepare connection", fmt.Errorf("internal error: %v", e)}
+		}
+	}()
+	return s.Prepare(a)
 }
 
 // refuse logs a connection served by no session as helper does for
