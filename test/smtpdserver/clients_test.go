@@ -159,3 +159,23 @@ func TestSmtpSourceOneConnectionPerMessageEachStored(t *testing.T) {
 	srv, md := clientServer(t)
 	smtpSource(t, srv, md, 400, "-s", "8")
 }
+
+// QMAILQUEUE runs once per message from the one process, many at once:
+// every message is stored, and qp is the program's pid, not a session's.
+func TestSmtpSourceThroughMaildirQueueProgramEachStored(t *testing.T) {
+	h := home(t)
+	env := append(baseEnv(h), "QMAILQUEUE="+harness.Bin(t, "maildir-queue"))
+	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), env, "-1", "-v", "-HR", "-l", "mx.example.org", "127.0.0.1", "0")
+	smtpSource(t, srv, h+"/Maildir", 300, "-d", "-s", "8")
+	c := dial(t, srv.addr)
+	c.expect("220 ")
+	m := qpRE.FindStringSubmatch(c.mail("a@x.test", "u@example.org", "Subject: x\r\n\r\nhi"))
+	if m == nil {
+		t.Fatal("not accepted")
+	}
+	// smtp-source's 8 sessions came first: this one is number 9
+	srv.waitLog(t, regexp.MustCompile(`pid 9 from 127.0.0.1\n`))
+	if m[1] == "9" {
+		t.Errorf("qp %s is the session number, want maildir-queue's pid", m[1])
+	}
+}
