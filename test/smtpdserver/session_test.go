@@ -338,7 +338,7 @@ func TestMaxSessionEndsATricklingClient(t *testing.T) {
 // and later ones go on.
 func TestPanicInOneSessionHurtsNoOther(t *testing.T) {
 	bin := filepath.Join(t.TempDir(), "qmail-smtpd-server")
-	build := exec.Command("go", "build", "-tags", "smtpdpanic", "-o", bin, "./cmd/qmail-smtpd-server")
+	build := exec.Command("go", "build", "-trimpath", "-buildvcs=false", "-tags", "smtpdpanic", "-o", bin, "./cmd/qmail-smtpd-server")
 	build.Dir = harness.Root()
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := runBounded(build); err != nil {
