@@ -454,3 +454,27 @@ func TestRootIsRefusedWithoutQmailSmtpdRoot(t *testing.T) {
 		t.Errorf("message starts %q", b[:min(len(b), 60)])
 	}
 }
+
+// TestQuitSignalStopsLikeTerm: QUIT, like TERM, closes the listener and,
+// with no session in progress, exits 0 at once (no stack dump).
+func TestQuitSignalStopsLikeTerm(t *testing.T) {
+	h := home(t)
+	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), baseEnv(h), "-1", "-HR", "-l", "mx.example.org", "127.0.0.1", "0")
+	c := dial(t, srv.addr)
+	c.expect("220 ")
+	c.send("QUIT\r\n")
+	c.expect("221 ")
+	c.eof()
+	syscall.Kill(srv.cmd.Process.Pid, syscall.SIGQUIT)
+	select {
+	case <-srv.done:
+	case <-time.After(harness.Patience):
+		t.Fatal("server did not exit on QUIT")
+	}
+	if code := srv.cmd.ProcessState.ExitCode(); code != 0 {
+		t.Errorf("exit %d after QUIT, want 0; log:\n%s", code, srv.log.String())
+	}
+	if srv.log.String() != "" {
+		t.Errorf("said %q", srv.log.String())
+	}
+}
