@@ -5,68 +5,12 @@
 package daemontools
 
 import (
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
-	"time"
 
 	"tinymx/test/harness"
 )
-
-// result is what one run of a program showed the world.
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-func (r result) String() string {
-	return fmt.Sprintf("exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
-}
-
-// job describes one invocation, run once with each implementation.
-type job struct {
-	args  []string // after the program name
-	env   []string // nil: inherit
-	stdin string
-	dir   string
-	wrap  []string // run the program under this command line, e.g. /usr/bin/setuidgid nobody
-}
-
-// pair returns the C and Go binaries of name.
-func pair(t *testing.T, name string) (c, g string) {
-	t.Helper()
-	return harness.NeedPeer(t, "/usr/bin/"+name), harness.Bin(t, name)
-}
-
-func run(t *testing.T, bin string, j job) result {
-	t.Helper()
-	argv := append(append(append([]string{}, j.wrap...), bin), j.args...)
-	cmd := exec.Command(argv[0], argv[1:]...)
-	cmd.Env = j.env
-	cmd.Dir = j.dir
-	cmd.Stdin = strings.NewReader(j.stdin)
-	out, errb, code := harness.Run(t, 20*time.Second, cmd)
-	return result{string(out), string(errb), code}
-}
-
-// same runs j with both implementations of name and fails on any difference
-// after norm (nil: none) is applied to both outputs.
-func same(t *testing.T, name string, j job, norm func(string) string) result {
-	t.Helper()
-	c, g := pair(t, name)
-	rc, rg := run(t, c, j), run(t, g, j)
-	if norm != nil {
-		rc.stdout, rc.stderr = norm(rc.stdout), norm(rc.stderr)
-		rg.stdout, rg.stderr = norm(rg.stdout), norm(rg.stderr)
-	}
-	if rc != rg {
-		t.Errorf("%s %q differs from the C one:\n--- C:\n%v\n--- Go:\n%v", name, j.args, rc, rg)
-	}
-	return rg
-}
 
 // write creates files under dir: name → content.
 func write(t *testing.T, dir string, files map[string]string) {
@@ -94,7 +38,7 @@ func TestEveryProgramRefusesMissingArgumentsLikeC(t *testing.T) {
 	}
 	for name, list := range cases {
 		for _, args := range list {
-			same(t, name, job{args: args, dir: t.TempDir()}, nil)
+			harness.Pair(t, name).Same(t, harness.Job{Args: args, Dir: t.TempDir()}, nil)
 		}
 	}
 }
@@ -117,7 +61,7 @@ func TestEveryProgramReportsAMissingProgramLikeC(t *testing.T) {
 			"pgrphack":  {prog},
 			"fghack":    {prog},
 		} {
-			same(t, name, job{args: args, dir: dir, env: env}, nil)
+			harness.Pair(t, name).Same(t, harness.Job{Args: args, Dir: dir, Env: env}, nil)
 		}
 	}
 }
@@ -125,12 +69,12 @@ func TestEveryProgramReportsAMissingProgramLikeC(t *testing.T) {
 func TestArgumentsThatLookLikeOptionsAreOperands(t *testing.T) {
 	// Programs without options take "--" and "-x" literally (spec §1.1).
 	dir := t.TempDir()
-	same(t, "setuidgid", job{args: []string{"--", "true"}}, nil)
-	same(t, "envuidgid", job{args: []string{"-x", "true"}}, nil)
-	same(t, "envdir", job{args: []string{"--", "true"}, dir: dir}, nil)
-	same(t, "pgrphack", job{args: []string{"--", "true"}}, nil)
-	same(t, "fghack", job{args: []string{"-x"}}, nil)
+	harness.Pair(t, "setuidgid").Same(t, harness.Job{Args: []string{"--", "true"}}, nil)
+	harness.Pair(t, "envuidgid").Same(t, harness.Job{Args: []string{"-x", "true"}}, nil)
+	harness.Pair(t, "envdir").Same(t, harness.Job{Args: []string{"--", "true"}, Dir: dir}, nil)
+	harness.Pair(t, "pgrphack").Same(t, harness.Job{Args: []string{"--", "true"}}, nil)
+	harness.Pair(t, "fghack").Same(t, harness.Job{Args: []string{"-x"}}, nil)
 	// softlimit and setlock stop at "--".
-	same(t, "softlimit", job{args: []string{"-c", "0", "--", "sh", "-c", "ulimit -c"}}, nil)
-	same(t, "setlock", job{args: []string{"-n", "--", "lk", "true"}, dir: dir}, nil)
+	harness.Pair(t, "softlimit").Same(t, harness.Job{Args: []string{"-c", "0", "--", "sh", "-c", "ulimit -c"}}, nil)
+	harness.Pair(t, "setlock").Same(t, harness.Job{Args: []string{"-n", "--", "lk", "true"}, Dir: dir}, nil)
 }

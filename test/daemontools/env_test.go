@@ -6,6 +6,8 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"tinymx/test/harness"
 )
 
 // envdirFiles covers the original's file rules: first line only, trailing
@@ -39,10 +41,10 @@ func TestEnvdirSetsAndRemovesVariablesInTheOriginalOrder(t *testing.T) {
 	// env -i A=1 B=2 Z=9: B is removed by moving the last entry into its
 	// slot, so the order of env's output shows the edit algorithm.
 	env := []string{"A=1", "B=2", "Z=9", "C=3", "Y=8", "PATH=/bin"}
-	same(t, "envdir", job{args: []string{"e", "env"}, env: env, dir: dir}, nil)
-	same(t, "envdir", job{args: []string{dir + "/e", "/usr/bin/env"}, env: []string{}}, nil)
+	harness.Pair(t, "envdir").Same(t, harness.Job{Args: []string{"e", "env"}, Env: env, Dir: dir}, nil)
+	harness.Pair(t, "envdir").Same(t, harness.Job{Args: []string{dir + "/e", "/usr/bin/env"}, Env: []string{}}, nil)
 	// The program runs in the starting directory, not in the env dir.
-	same(t, "envdir", job{args: []string{"e", "pwd"}, env: env, dir: dir}, nil)
+	harness.Pair(t, "envdir").Same(t, harness.Job{Args: []string{"e", "pwd"}, Env: env, Dir: dir}, nil)
 }
 
 func TestEnvdirReportsErrorsLikeC(t *testing.T) {
@@ -63,17 +65,17 @@ func TestEnvdirReportsErrorsLikeC(t *testing.T) {
 		{"ok"},               // usage, exit 111
 		{"", "true"},
 	} {
-		same(t, "envdir", job{args: args, dir: dir}, nil)
+		harness.Pair(t, "envdir").Same(t, harness.Job{Args: args, Dir: dir}, nil)
 	}
 	// Permission errors need an unprivileged user: root reads anything.
 	if os.Geteuid() == 0 {
 		os.Chmod(dir, 0755)
 		for _, args := range [][]string{{"secret", "true"}, {"noread", "true"}, {"nox", "true"}} {
-			same(t, "envdir", job{args: args, dir: dir, wrap: []string{"/usr/bin/setuidgid", "nobody"}}, nil)
+			harness.Pair(t, "envdir").Same(t, harness.Job{Args: args, Dir: dir, Wrap: []string{"/usr/bin/setuidgid", "nobody"}}, nil)
 		}
 		// The starting directory cannot be opened: an unreadable cwd.
 		os.Chmod(filepath.Join(dir, "nox"), 0311)
-		same(t, "envdir", job{args: []string{"/tmp", "true"}, dir: filepath.Join(dir, "nox"), wrap: []string{"/usr/bin/setuidgid", "nobody"}}, nil)
+		harness.Pair(t, "envdir").Same(t, harness.Job{Args: []string{"/tmp", "true"}, Dir: filepath.Join(dir, "nox"), Wrap: []string{"/usr/bin/setuidgid", "nobody"}}, nil)
 	}
 }
 
@@ -83,7 +85,7 @@ func TestEnvdirNeverWaitsOnAFifo(t *testing.T) {
 	if err := syscall.Mkfifo(filepath.Join(dir, "e/FIFO"), 0644); err != nil {
 		t.Fatal(err)
 	}
-	same(t, "envdir", job{args: []string{"e", "env"}, env: []string{"FIFO=1", "X=2"}, dir: dir}, nil)
+	harness.Pair(t, "envdir").Same(t, harness.Job{Args: []string{"e", "env"}, Env: []string{"FIFO=1", "X=2"}, Dir: dir}, nil)
 }
 
 // TestEnvdirReadsAFifoWithAWriterLikeC: the original reads each file to
@@ -98,8 +100,8 @@ func TestEnvdirReadsAFifoWithAWriterLikeC(t *testing.T) {
 	if err := syscall.Mkfifo(fifo, 0644); err != nil {
 		t.Fatal(err)
 	}
-	c, g := pair(t, "envdir")
-	j := job{args: []string{"e", "env"}, env: []string{"FIFO=1", "X=2"}, dir: dir}
+	envdir := harness.Pair(t, "envdir")
+	j := harness.Job{Args: []string{"e", "env"}, Env: []string{"FIFO=1", "X=2"}, Dir: dir}
 	for _, tc := range []struct {
 		what, sent string
 		writerGone bool
@@ -109,8 +111,8 @@ func TestEnvdirReadsAFifoWithAWriterLikeC(t *testing.T) {
 		{"writer sent a line", "value\n", false, "envdir: fatal: unable to read e/FIFO: temporary failure\n"},
 		{"writer gone after a line", "value \nmore\n", true, ""},
 	} {
-		var res [2]result
-		for i, bin := range []string{c, g} {
+		var res [2]harness.Result
+		for i, bin := range envdir.Both() {
 			// each run drains the pipe: fill it afresh for each
 			w, err := os.OpenFile(fifo, os.O_RDWR, 0)
 			if err != nil {
@@ -122,16 +124,14 @@ func TestEnvdirReadsAFifoWithAWriterLikeC(t *testing.T) {
 				keep, _ = os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 				w.Close()
 			}
-			res[i] = run(t, bin, j)
+			res[i] = j.Run(t, bin)
 			w.Close()
 			if keep != nil {
 				keep.Close()
 			}
 		}
-		if res[0] != res[1] {
-			t.Errorf("%s: differs from the C one:\n--- C:\n%v\n--- Go:\n%v", tc.what, res[0], res[1])
-		}
-		if res[1].stderr != tc.want || (tc.want == "" && !strings.Contains(res[1].stdout, "FIFO=value\n")) {
+		harness.Same(t, tc.what, res[0], res[1], nil)
+		if res[1].Stderr != tc.want || (tc.want == "" && !strings.Contains(res[1].Stdout, "FIFO=value\n")) {
 			t.Errorf("%s: %v", tc.what, res[1])
 		}
 	}
@@ -140,22 +140,22 @@ func TestEnvdirReadsAFifoWithAWriterLikeC(t *testing.T) {
 func TestEnvuidgidSetsGIDThenUIDLikeC(t *testing.T) {
 	env := []string{"UID=7", "A=1", "GID=5", "B=2"}
 	for _, acct := range []string{"nobody", "root", "daemon", "postfix"} {
-		same(t, "envuidgid", job{args: []string{acct, "env"}, env: env}, nil)
+		harness.Pair(t, "envuidgid").Same(t, harness.Job{Args: []string{acct, "env"}, Env: env}, nil)
 	}
-	same(t, "envuidgid", job{args: []string{"nosuchuser", "env"}, env: env}, nil)
-	same(t, "envuidgid", job{args: []string{"", "env"}, env: env}, nil)
+	harness.Pair(t, "envuidgid").Same(t, harness.Job{Args: []string{"nosuchuser", "env"}, Env: env}, nil)
+	harness.Pair(t, "envuidgid").Same(t, harness.Job{Args: []string{"", "env"}, Env: env}, nil)
 }
 
 func TestSetuidgidDropsSupplementaryGroupsLikeC(t *testing.T) {
 	for _, acct := range []string{"nobody", "daemon", "root", "postfix", "nosuchuser", "--", ""} {
-		same(t, "setuidgid", job{args: []string{acct, "id"}}, nil)
-		same(t, "setuidgid", job{args: []string{acct, "sh", "-c", "cat /proc/self/status | grep -E '^(Uid|Gid|Groups)'; env"}, env: []string{"A=1"}}, nil)
+		harness.Pair(t, "setuidgid").Same(t, harness.Job{Args: []string{acct, "id"}}, nil)
+		harness.Pair(t, "setuidgid").Same(t, harness.Job{Args: []string{acct, "sh", "-c", "cat /proc/self/status | grep -E '^(Uid|Gid|Groups)'; env"}, Env: []string{"A=1"}}, nil)
 	}
 	if os.Geteuid() == 0 {
 		// One process allowed per user: the original, single-threaded,
 		// still runs the program; ours must not count its threads.
-		same(t, "setuidgid", job{args: []string{"nobody", "echo", "ran"}, wrap: []string{"/usr/bin/softlimit", "-p", "1"}}, nil)
+		harness.Pair(t, "setuidgid").Same(t, harness.Job{Args: []string{"nobody", "echo", "ran"}, Wrap: []string{"/usr/bin/softlimit", "-p", "1"}}, nil)
 		// Not root any more: setgid fails.
-		same(t, "setuidgid", job{args: []string{"daemon", "id"}, wrap: []string{"/usr/bin/setuidgid", "nobody"}}, nil)
+		harness.Pair(t, "setuidgid").Same(t, harness.Job{Args: []string{"daemon", "id"}, Wrap: []string{"/usr/bin/setuidgid", "nobody"}}, nil)
 	}
 }

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -21,9 +20,9 @@ func TestSoftlimitPassesExactlyTheLimitsOfC(t *testing.T) {
 		{"-o", "99999999999999999999999"}, {"-a", "="}, {"-l", "=", "-m", "1"},
 	} {
 		args := append(append([]string{}, o...), "cat", "/proc/self/limits")
-		same(t, "softlimit", job{args: args}, nil)
+		harness.Pair(t, "softlimit").Same(t, harness.Job{Args: args}, nil)
 		args = append(append([]string{}, o...), "sh", "-c", "ulimit -a; ulimit -Ha")
-		same(t, "softlimit", job{args: args}, nil)
+		harness.Pair(t, "softlimit").Same(t, harness.Job{Args: args}, nil)
 	}
 }
 
@@ -44,31 +43,25 @@ func TestChildrenSeeTheOpenFilesLimitTheyWereGiven(t *testing.T) {
 		"fghack":    {},
 	} {
 		args := append(append([]string{}, pre...), show...)
-		r := same(t, name, job{args: args, dir: dir, wrap: []string{harness.NeedPeer(t, "/usr/bin/softlimit"), "-o", "512"}}, nil)
-		if !strings.HasPrefix(r.stdout, "512\n") {
-			t.Errorf("%s: child saw soft limit %q, want 512", name, r.stdout)
+		r := harness.Pair(t, name).Same(t, harness.Job{Args: args, Dir: dir, Wrap: []string{harness.Peer(t, "softlimit"), "-o", "512"}}, nil)
+		if !strings.HasPrefix(r.Stdout, "512\n") {
+			t.Errorf("%s: child saw soft limit %q, want 512", name, r.Stdout)
 		}
 	}
-	r := same(t, "softlimit", job{args: append([]string{"-o", "300"}, show...), wrap: []string{"/usr/bin/softlimit", "-o", "512"}}, nil)
-	if !strings.HasPrefix(r.stdout, "300\n") {
-		t.Errorf("softlimit -o 300: child saw %q", r.stdout)
+	r := harness.Pair(t, "softlimit").Same(t, harness.Job{Args: append([]string{"-o", "300"}, show...), Wrap: []string{"/usr/bin/softlimit", "-o", "512"}}, nil)
+	if !strings.HasPrefix(r.Stdout, "300\n") {
+		t.Errorf("softlimit -o 300: child saw %q", r.Stdout)
 	}
 }
-
-// fdList shows a process's descriptors with pipe and socket numbers and the
-// test's own temporary paths masked.
-var inode = regexp.MustCompile(`(pipe|socket):\[\d+\]`)
-
-func fdList(s string) string { return inode.ReplaceAllString(s, "$1") }
 
 // listerEnv is the environment that makes fdLister list descriptors.
 func listerEnv() []string { return append(os.Environ(), listFdsEnv+"=1") }
 
 func TestSetlockHandsTheLockToTheProgramOnDescriptor3(t *testing.T) {
 	dir := t.TempDir()
-	r := same(t, "setlock", job{args: append([]string{"lk"}, fdLister(t)...), env: listerEnv(), dir: dir}, fdList)
-	if !strings.Contains(r.stdout, "3 "+filepath.Join(dir, "lk")) {
-		t.Errorf("lock not on fd 3:\n%s", r.stdout)
+	r := harness.Pair(t, "setlock").Same(t, harness.Job{Args: append([]string{"lk"}, fdLister(t)...), Env: listerEnv(), Dir: dir}, harness.Inodes)
+	if !strings.Contains(r.Stdout, "3 "+filepath.Join(dir, "lk")) {
+		t.Errorf("lock not on fd 3:\n%s", r.Stdout)
 	}
 	st, err := os.Stat(filepath.Join(dir, "lk"))
 	if err != nil || st.Mode().Perm() != 0600 {
@@ -77,7 +70,8 @@ func TestSetlockHandsTheLockToTheProgramOnDescriptor3(t *testing.T) {
 }
 
 func TestSetlockExcludesTheOtherImplementation(t *testing.T) {
-	c, g := pair(t, "setlock")
+	setlock := harness.Pair(t, "setlock")
+	c, g := setlock.C, setlock.Go
 	dir := t.TempDir()
 	for _, holder := range []string{c, g} {
 		// The holder keeps the lock while its program waits on a fifo.
@@ -95,9 +89,9 @@ func TestSetlockExcludesTheOtherImplementation(t *testing.T) {
 			return err == nil
 		})
 		for _, args := range [][]string{{"-n", "lk", "true"}, {"-nx", "lk", "echo", "ran"}, {"-nX", "lk", "true"}} {
-			r := same(t, "setlock", job{args: args, dir: dir}, nil)
-			if args[0] != "-nx" && r.code != 111 {
-				t.Errorf("setlock %v while %s holds the lock: exit %d", args, holder, r.code)
+			r := setlock.Same(t, harness.Job{Args: args, Dir: dir}, nil)
+			if args[0] != "-nx" && r.Code != 111 {
+				t.Errorf("setlock %v while %s holds the lock: exit %d", args, holder, r.Code)
 			}
 		}
 		// Release: the waiting setlock (the other implementation) gets it.
@@ -109,13 +103,13 @@ func TestSetlockExcludesTheOtherImplementation(t *testing.T) {
 		got := filepath.Join(dir, "got")
 		os.Remove(got)
 		for _, opt := range []string{"-X", "-nN"} {
-			wait := exec.Command(waiter, opt, "lk", "sh", "-c", "echo got it >> got")
-			wait.Dir = dir
-			harness.Start(t, wait)
+			cmd := exec.Command(waiter, opt, "lk", "sh", "-c", "echo got it >> got")
+			cmd.Dir = dir
+			wait := harness.Start(t, cmd)
 			// It is queued in the kernel behind the holder ("->" in /proc/locks).
 			harness.WaitFor(t, 5*time.Second, waiter+" "+opt+" blocked on the lock", func() bool {
 				b, _ := os.ReadFile("/proc/locks")
-				return strings.Contains(string(b), fmt.Sprintf("-> FLOCK  ADVISORY  WRITE %d ", wait.Process.Pid))
+				return strings.Contains(string(b), fmt.Sprintf("-> FLOCK  ADVISORY  WRITE %d ", wait.Pid()))
 			})
 		}
 		f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
@@ -137,23 +131,22 @@ func TestSetlockOpenFailuresLikeC(t *testing.T) {
 		{"nodir/lk", "true"}, {"-x", "nodir/lk", "true"}, {"-X", "nodir/lk", "true"},
 		{".", "true"}, {"-x", ".", "true"}, {"-x", "lk", "nosuchprogram"}, {"-xX", "nodir/lk", "true"},
 	} {
-		same(t, "setlock", job{args: args, dir: dir}, nil)
+		harness.Pair(t, "setlock").Same(t, harness.Job{Args: args, Dir: dir}, nil)
 	}
 }
 
 func TestPgrphackRunsTheProgramInItsOwnSession(t *testing.T) {
 	// Run under sh so that pgrphack is not a group leader (the harness
 	// makes the process it starts one, and setsid fails for leaders).
-	c, g := pair(t, "pgrphack")
-	for _, bin := range []string{c, g} {
+	for _, bin := range harness.Pair(t, "pgrphack").Both() {
 		cmd := exec.Command("sh", "-c", bin+` awk '{print ($1==$5 && $5==$6) ? "leader" : "not leader"}' /proc/self/stat; true`)
-		out, _, code := harness.Run(t, 10*time.Second, cmd)
-		if string(out) != "leader\n" || code != 0 {
-			t.Errorf("%s: %q exit %d", bin, out, code)
+		r := harness.Run(t, 10*time.Second, cmd)
+		if r.Stdout != "leader\n" || r.Code != 0 {
+			t.Errorf("%s: %q exit %d", bin, r.Stdout, r.Code)
 		}
 	}
 	// As a group leader setsid fails; that is ignored by both.
-	same(t, "pgrphack", job{args: []string{"sh", "-c", "echo ran"}}, nil)
+	harness.Pair(t, "pgrphack").Same(t, harness.Job{Args: []string{"sh", "-c", "echo ran"}}, nil)
 }
 
 func TestFghackWaitsForDaemonsAndPassesTheExitCode(t *testing.T) {
@@ -166,14 +159,14 @@ func TestFghackWaitsForDaemonsAndPassesTheExitCode(t *testing.T) {
 		"", // the descriptors the program gets
 	} {
 		os.Remove(filepath.Join(dir, "done"))
-		j := job{args: []string{"sh", "-c", script}, dir: dir}
+		j := harness.Job{Args: []string{"sh", "-c", script}, Dir: dir}
 		if script == "" {
-			j.args, j.env = fdLister(t), listerEnv()
+			j.Args, j.Env = fdLister(t), listerEnv()
 		}
-		r := same(t, "fghack", j, fdList)
+		r := harness.Pair(t, "fghack").Same(t, j, harness.Inodes)
 		if strings.Contains(script, "daemon") {
-			if _, err := os.Stat(filepath.Join(dir, "done")); err != nil || r.code != 3 {
-				t.Errorf("fghack returned (exit %d) before the daemon finished", r.code)
+			if _, err := os.Stat(filepath.Join(dir, "done")); err != nil || r.Code != 3 {
+				t.Errorf("fghack returned (exit %d) before the daemon finished", r.Code)
 			}
 		}
 	}
@@ -186,13 +179,13 @@ func TestFghackStartedWithSigchldIgnoredStillPassesTheExitCode(t *testing.T) {
 	ignoring := func(bin string) *exec.Cmd {
 		return exec.Command("/bin/bash", "-c", `trap '' CHLD; exec "$0" sh -c 'exit 7'`, bin)
 	}
-	_, stderr, code := harness.Run(t, 10*time.Second, ignoring(harness.NeedPeer(t, "/usr/bin/fghack")))
-	if code != 111 || string(stderr) != "fghack: fatal: wait failed: no child processes\n" {
-		t.Errorf("C fghack: exit %d stderr %q: CHLD not ignored?", code, stderr)
+	r := harness.Run(t, 10*time.Second, ignoring(harness.Peer(t, "fghack")))
+	if r.Code != 111 || r.Stderr != "fghack: fatal: wait failed: no child processes\n" {
+		t.Errorf("C fghack: exit %d stderr %q: CHLD not ignored?", r.Code, r.Stderr)
 	}
-	_, stderr, code = harness.Run(t, 10*time.Second, ignoring(harness.Bin(t, "fghack")))
-	if code != 7 || len(stderr) != 0 {
-		t.Errorf("exit %d stderr %q, want 7 and nothing", code, stderr)
+	r = harness.Run(t, 10*time.Second, ignoring(harness.Bin(t, "fghack")))
+	if r.Code != 7 || r.Stderr != "" {
+		t.Errorf("exit %d stderr %q, want 7 and nothing", r.Code, r.Stderr)
 	}
 }
 
@@ -202,17 +195,17 @@ func TestFghackStartedWithSigchldIgnoredStillPassesTheExitCode(t *testing.T) {
 func TestSoftlimitRunsTheChildUnderLimitsBelowWhatGoHasMapped(t *testing.T) {
 	g := harness.Bin(t, "softlimit")
 	for _, o := range [][]string{{"-a", "300000000"}, {"-m", "30000000"}, {"-d", "20000000"}, {"-a", "300000000", "-o", "x"}} {
-		same(t, "softlimit", job{args: append(append([]string{}, o...), "/bin/echo", "ran")}, nil)
-		same(t, "softlimit", job{args: append(append([]string{}, o...), "nosuchprogram")}, nil)
+		harness.Pair(t, "softlimit").Same(t, harness.Job{Args: append(append([]string{}, o...), "/bin/echo", "ran")}, nil)
+		harness.Pair(t, "softlimit").Same(t, harness.Job{Args: append(append([]string{}, o...), "nosuchprogram")}, nil)
 		want := 0
 		if o[len(o)-1] == "x" {
 			want = 100 // usage, after the first limit was set
 		}
 		for i := 0; i < 20; i++ {
 			cmd := exec.Command(g, append(append([]string{}, o...), "/bin/true")...)
-			_, stderr, code := harness.Run(t, 10*time.Second, cmd)
-			if code != want || want == 0 && len(stderr) != 0 {
-				t.Fatalf("softlimit %v /bin/true: exit %d %.300s", o, code, stderr)
+			r := harness.Run(t, 10*time.Second, cmd)
+			if r.Code != want || want == 0 && r.Stderr != "" {
+				t.Fatalf("softlimit %v /bin/true: exit %d %.300s", o, r.Code, r.Stderr)
 			}
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"math/rand"
 	"os"
 	"os/exec"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,22 +15,18 @@ import (
 	"tinymx/test/harness"
 )
 
-var stampRE = regexp.MustCompile(`(?m)^@[0-9a-f]{24} `)
-
 func TestTai64nLabelsEveryLineLikeC(t *testing.T) {
 	for _, in := range []string{"a\n\nb", "", "\n", "one\ntwo\n", strings.Repeat("x", 5000) + "\ny\n", "no newline"} {
-		r := same(t, "tai64n", job{stdin: in}, func(s string) string {
-			return stampRE.ReplaceAllString(s, "@STAMP ")
-		})
-		// same() has replaced every label by "@STAMP ".
-		if got := strings.ReplaceAll(r.stdout, "@STAMP ", ""); got != in {
+		r := harness.Pair(t, "tai64n").Same(t, harness.Job{Stdin: in}, harness.Stamps)
+		// Same has masked every label as "@T ".
+		if got := strings.ReplaceAll(r.Stdout, "@T ", ""); got != in {
 			t.Errorf("tai64n changed the lines of %.40q", in)
 		}
 		want := strings.Count(in, "\n")
 		if !strings.HasSuffix(in, "\n") && in != "" {
 			want++
 		}
-		if n := strings.Count(r.stdout, "@STAMP "); n != want {
+		if n := strings.Count(r.Stdout, "@T "); n != want {
 			t.Errorf("tai64n %.40q: %d labels, want %d", in, n, want)
 		}
 	}
@@ -39,21 +34,18 @@ func TestTai64nLabelsEveryLineLikeC(t *testing.T) {
 
 func TestTai64nLabelIsNowAndReadableByCTai64nlocal(t *testing.T) {
 	before := time.Now().Add(-time.Second)
-	r := run(t, harness.Bin(t, "tai64n"), job{stdin: "x\n"})
+	r := harness.Job{Stdin: "x\n"}.Run(t, harness.Bin(t, "tai64n"))
 	after := time.Now().Add(time.Second)
-	cmd := exec.Command(harness.NeedPeer(t, "/usr/bin/tai64nlocal"))
-	cmd.Env = []string{"TZ=UTC"}
-	cmd.Stdin = strings.NewReader(r.stdout)
-	out, _, code := harness.Run(t, 10*time.Second, cmd)
-	if code != 0 {
-		t.Fatalf("C tai64nlocal exit %d", code)
+	local := harness.Job{Stdin: r.Stdout, Env: []string{"TZ=UTC"}}.Run(t, harness.Peer(t, "tai64nlocal"))
+	if local.Code != 0 {
+		t.Fatalf("C tai64nlocal exit %d", local.Code)
 	}
-	got, err := time.Parse("2006-01-02 15:04:05.000000000 x\n", string(out))
+	got, err := time.Parse("2006-01-02 15:04:05.000000000 x\n", local.Stdout)
 	if err != nil || got.Before(before) || got.After(after) {
-		t.Errorf("C tai64nlocal read our label %q as %q (%v), want between %v and %v", r.stdout, out, err, before, after)
+		t.Errorf("C tai64nlocal read our label %q as %q (%v), want between %v and %v", r.Stdout, local.Stdout, err, before, after)
 	}
-	if nano, err := strconv.ParseUint(r.stdout[17:25], 16, 32); err != nil || nano%1000 != 500 {
-		t.Errorf("nanoseconds of %q are not microseconds*1000+500", r.stdout[:25])
+	if nano, err := strconv.ParseUint(r.Stdout[17:25], 16, 32); err != nil || nano%1000 != 500 {
+		t.Errorf("nanoseconds of %q are not microseconds*1000+500", r.Stdout[:25])
 	}
 }
 
@@ -64,14 +56,13 @@ func TestTai64nAndTai64nlocalExit111WhenOutputFails(t *testing.T) {
 	}
 	defer full.Close()
 	for _, name := range []string{"tai64n", "tai64nlocal"} {
-		c, g := pair(t, name)
-		for _, bin := range []string{c, g} {
+		for _, bin := range harness.Pair(t, name).Both() {
 			cmd := exec.Command(bin)
 			cmd.Stdin = strings.NewReader("x\n")
 			cmd.Stdout = full
-			_, stderr, code := harness.Run(t, 10*time.Second, cmd)
-			if code != 111 || len(stderr) != 0 {
-				t.Errorf("%s > /dev/full: exit %d stderr %q, want 111 and nothing", bin, code, stderr)
+			r := harness.Run(t, 10*time.Second, cmd)
+			if r.Code != 111 || r.Stderr != "" {
+				t.Errorf("%s > /dev/full: exit %d stderr %q, want 111 and nothing", bin, r.Code, r.Stderr)
 			}
 		}
 	}
@@ -119,15 +110,15 @@ func validStamps() string {
 func TestTai64nlocalMatchesCInManyTimeZones(t *testing.T) {
 	in := validStamps()
 	for _, tz := range zones {
-		same(t, "tai64nlocal", job{stdin: in, env: []string{"TZ=" + tz}}, nil)
+		harness.Pair(t, "tai64nlocal").Same(t, harness.Job{Stdin: in, Env: []string{"TZ=" + tz}}, nil)
 	}
 	// No TZ at all: /etc/localtime.
-	same(t, "tai64nlocal", job{stdin: in, env: []string{}}, nil)
+	harness.Pair(t, "tai64nlocal").Same(t, harness.Job{Stdin: in, Env: []string{}}, nil)
 }
 
 func TestTai64nlocalReadsLabelsFromCTai64n(t *testing.T) {
-	c := run(t, harness.NeedPeer(t, "/usr/bin/tai64n"), job{stdin: "one\ntwo\n"})
-	same(t, "tai64nlocal", job{stdin: c.stdout, env: []string{"TZ=Europe/Berlin"}}, nil)
+	c := harness.Job{Stdin: "one\ntwo\n"}.Run(t, harness.Peer(t, "tai64n"))
+	harness.Pair(t, "tai64nlocal").Same(t, harness.Job{Stdin: c.Stdout, Env: []string{"TZ=Europe/Berlin"}}, nil)
 }
 
 func TestTai64nlocalCopiesMalformedLabelsUnchanged(t *testing.T) {
@@ -135,15 +126,15 @@ func TestTai64nlocalCopiesMalformedLabelsUnchanged(t *testing.T) {
 	in := "@\n@400000003 short\n@4000000037C219BF2EF02E94 upper\n@4000000037c219bf2ef02e94ff too long\n" +
 		"@0000000000000000000000 year -146e9\n@3fffffd6c9e9c6200601cba3 year before 0\n" +
 		"@4000000037c219bf2ef02e94 good\n"
-	r := run(t, harness.Bin(t, "tai64nlocal"), job{stdin: in, env: []string{"TZ=UTC"}})
+	r := harness.Job{Stdin: in, Env: []string{"TZ=UTC"}}.Run(t, harness.Bin(t, "tai64nlocal"))
 	want := strings.Replace(in, "@4000000037c219bf2ef02e94 good", "1999-08-24 04:04:05.787492500 good", 1)
-	if r.code != 0 || r.stdout != want {
-		t.Errorf("got exit %d\n%s\nwant\n%s", r.code, r.stdout, want)
+	if r.Code != 0 || r.Stdout != want {
+		t.Errorf("got exit %d\n%s\nwant\n%s", r.Code, r.Stdout, want)
 	}
 }
 
 func TestTai64nlocalDropsALabelCutShortByEndOfInput(t *testing.T) {
-	same(t, "tai64nlocal", job{stdin: "a\n@4000000037c219bf2ef02e9", env: []string{"TZ=UTC"}}, nil)
+	harness.Pair(t, "tai64nlocal").Same(t, harness.Job{Stdin: "a\n@4000000037c219bf2ef02e9", Env: []string{"TZ=UTC"}}, nil)
 }
 
 // Both filters write their output when they are about to wait for input
@@ -151,8 +142,7 @@ func TestTai64nlocalDropsALabelCutShortByEndOfInput(t *testing.T) {
 // sent, and stamps split across writes are put together.
 func TestFiltersFlushBeforeWaitingForInput(t *testing.T) {
 	for _, name := range []string{"tai64n", "tai64nlocal"} {
-		c, g := pair(t, name)
-		for _, bin := range []string{c, g} {
+		for _, bin := range harness.Pair(t, name).Both() {
 			cmd := exec.Command(bin)
 			cmd.Env = []string{"TZ=UTC"}
 			stdin, err := cmd.StdinPipe()
@@ -192,9 +182,10 @@ func TestFiltersWaitOnANonblockingStdin(t *testing.T) {
 	const wrap = `import fcntl, os, sys
 fcntl.fcntl(0, fcntl.F_SETFL, fcntl.fcntl(0, fcntl.F_GETFL) | os.O_NONBLOCK)
 os.execv(sys.argv[1], sys.argv[1:])`
-	py := harness.NeedPeer(t, "/usr/bin/python3")
+	py := harness.Peer(t, "python3")
 	for _, name := range []string{"tai64n", "tai64nlocal"} {
-		c, g := pair(t, name)
+		p := harness.Pair(t, name)
+		c, g := p.C, p.Go
 		for _, bin := range []string{c, g} {
 			r, w, err := os.Pipe()
 			if err != nil {
@@ -209,24 +200,24 @@ os.execv(sys.argv[1], sys.argv[1:])`
 			cmd := exec.Command(py, "-c", wrap, bin)
 			cmd.Stdin = r
 			cmd.Stdout = out
-			harness.Start(t, cmd)
+			filter := harness.Start(t, cmd)
 			r.Close()
 			out.Close()
 			// Wait until the filter itself runs and sleeps (or has exited).
-			pid := cmd.Process.Pid
+			pid := filter.Pid()
 			harness.WaitFor(t, 10*time.Second, bin+" running", func() bool {
 				exe, _ := os.Readlink(fmt.Sprintf("/proc/%d/exe", pid))
 				st, _ := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-				return harness.Done(cmd) || exe == bin && strings.Contains(string(st), ") S ")
+				return filter.Done() || exe == bin && strings.Contains(string(st), ") S ")
 			})
 			if bin == c {
 				// It gives up with the writer still there.
-				harness.WaitFor(t, 10*time.Second, bin+" to exit at EAGAIN", func() bool { return harness.Done(cmd) })
+				harness.WaitFor(t, 10*time.Second, bin+" to exit at EAGAIN", filter.Done)
 			} else {
 				w.WriteString("@4000000037c219bf2ef02e94 x\n")
 			}
 			w.Close()
-			harness.WaitFor(t, 10*time.Second, bin+" to exit", func() bool { return harness.Done(cmd) })
+			harness.WaitFor(t, 10*time.Second, bin+" to exit", filter.Done)
 			b, _ := os.ReadFile(outPath)
 			if bin == c && len(b) != 0 || bin == g && !strings.HasSuffix(string(b), " x\n") {
 				t.Errorf("%s: output %q", bin, b)
@@ -245,12 +236,11 @@ func TestFiltersStartedWithStdinOrStdoutClosedExitAsC(t *testing.T) {
 			{"", "<&- >/dev/null"}, {"", "<&- >&-"},
 		} {
 			var codes []int
-			for _, p := range []string{harness.NeedPeer(t, "/usr/bin/"+name), harness.Bin(t, name)} {
+			for _, p := range harness.Pair(t, name).Both() {
 				cmd := exec.Command("/bin/sh", "-c", `exec "$0" `+c.redir, p)
 				cmd.Stdin = strings.NewReader(c.in)
 				cmd.Env = []string{"TZ=UTC"}
-				_, _, code := harness.Run(t, 10*time.Second, cmd)
-				codes = append(codes, code)
+				codes = append(codes, harness.Run(t, 10*time.Second, cmd).Code)
 			}
 			if codes[0] != codes[1] {
 				t.Errorf("%s %q %s: C exits %d, Go %d", name, c.in, c.redir, codes[0], codes[1])

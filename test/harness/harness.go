@@ -1,18 +1,19 @@
 // Package harness runs real binaries for end-to-end tests: paths to ./bin and
 // to the C peers, processes in their own groups that die with the test, and
 // bounded waits for conditions instead of sleeps.
+//
+// One file per noun: a Proc started in its own group (proc.go); the Result of
+// a run (result.go); a C/Go pair run on one Job and compared (pair.go) once
+// Masks have hidden pids, ports, inodes and times (mask.go); a Server that
+// bound port 0 and printed its port (server.go); listeners that serve or stay
+// Silent (listener.go).
 package harness
 
 import (
-	"bytes"
-	"context"
-	"errors"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -94,60 +95,6 @@ const Patience = 60 * time.Second
 // guard is the hang guard for a wait the caller bounded by d.
 func guard(d time.Duration) time.Duration { return max(d, Patience) }
 
-// exited holds, for each command started by Start, a channel closed once
-// its Wait has returned.
-var exited sync.Map // *exec.Cmd -> chan struct{}
-
-// Start starts cmd in its own process group; when the test ends the group
-// gets SIGTERM, then SIGKILL after 2 s, and is waited for.
-func Start(t testing.TB, cmd *exec.Cmd) *exec.Cmd {
-	t.Helper()
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setpgid = true
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start %s: %v", cmd.Path, err)
-	}
-	done := make(chan struct{})
-	exited.Store(cmd, done)
-	go func() {
-		cmd.Wait()
-		close(done)
-	}()
-	t.Cleanup(func() {
-		pgid := cmd.Process.Pid
-		syscall.Kill(-pgid, syscall.SIGTERM)
-		syscall.Kill(-pgid, syscall.SIGCONT)
-		select {
-		case <-done:
-		case <-time.After(2 * time.Second):
-			syscall.Kill(-pgid, syscall.SIGKILL)
-			<-done
-		}
-		// the leader is gone; make sure nothing else of the group lives on
-		syscall.Kill(-pgid, syscall.SIGKILL)
-		exited.Delete(cmd)
-	})
-	return cmd
-}
-
-// Done reports whether a process started by Start has exited and been
-// reaped. It asks the Wait, never the pid: once reaped, the pid can belong
-// to another process.
-func Done(cmd *exec.Cmd) bool {
-	d, ok := exited.Load(cmd)
-	if !ok {
-		panic("harness.Done: command not started by harness.Start")
-	}
-	select {
-	case <-d.(chan struct{}):
-		return true
-	default:
-		return false
-	}
-}
-
 // WaitFor polls cond every 10 ms until it holds; the test fails with what
 // when timeout (at least Patience) passes first.
 func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool) {
@@ -172,47 +119,4 @@ func FreePort(t testing.TB) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
-}
-
-// Run runs cmd in its own process group, killed after timeout (at least
-// Patience), and returns its stdout, stderr and exit code (-1 when killed by
-// a signal or not run).
-func Run(t testing.TB, timeout time.Duration, cmd *exec.Cmd) (stdout, stderr []byte, code int) {
-	t.Helper()
-	timeout = guard(timeout)
-	var out, errb bytes.Buffer
-	if cmd.Stdout == nil {
-		cmd.Stdout = &out
-	}
-	if cmd.Stderr == nil {
-		cmd.Stderr = &errb
-	}
-	if cmd.SysProcAttr == nil {
-		cmd.SysProcAttr = &syscall.SysProcAttr{}
-	}
-	cmd.SysProcAttr.Setpgid = true
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("run %s: %v", cmd.Path, err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
-	defer cancel()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	var err error
-	select {
-	case err = <-done:
-	case <-ctx.Done():
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-		<-done
-		t.Fatalf("%s did not finish within %v", cmd.Path, timeout)
-	}
-	syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
-	code = 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		code = -1
-	}
-	return out.Bytes(), errb.Bytes(), code
 }

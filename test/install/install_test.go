@@ -19,9 +19,8 @@ func TestMakeInstallPutsProgramsAndManPagesUnderPrefix(t *testing.T) {
 	harness.Bin(t, "tcpserver")
 	cmd := exec.Command("make", "-s", "install", "PREFIX="+prefix)
 	cmd.Dir = root
-	out, errb, code := harness.Run(t, 5*time.Minute, cmd)
-	if code != 0 {
-		t.Fatalf("make install: %d\n%s%s", code, out, errb)
+	if r := harness.Run(t, 5*time.Minute, cmd); r.Code != 0 {
+		t.Fatalf("make install: %v", r)
 	}
 	progs, _ := os.ReadDir(filepath.Join(root, "bin"))
 	for _, p := range progs {

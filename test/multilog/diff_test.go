@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"tinymx/test/harness"
 )
 
 func TestMultilogRotatesAtSameBoundariesAsC(t *testing.T) {
@@ -88,7 +90,7 @@ func TestMultilogAlertsOnStderrTruncatedAt200(t *testing.T) {
 	for _, script := range [][]string{{"e"}, {"t", "e"}, {"-*", "+z*", "e", "./d"}, {"e", "-short", "e"}} {
 		c, g := both(t, in, script...)
 		sameExit(t, c, g)
-		if len(c.stderr) == 0 {
+		if c.Stderr == "" {
 			t.Errorf("%v: no alert from C", script)
 		}
 	}
@@ -103,7 +105,7 @@ func TestMultilogStatusFileIs1001BytesPadded(t *testing.T) {
 		for _, f := range []string{"st", "st2"} {
 			bc, errc := os.ReadFile(filepath.Join(c.root, f))
 			bg, errg := os.ReadFile(filepath.Join(g.root, f))
-			if (errc == nil) != (errg == nil) || !bytes.Equal(normStamps(bc), normStamps(bg)) {
+			if (errc == nil) != (errg == nil) || !bytes.Equal(harness.Stamps.Bytes(bc), harness.Stamps.Bytes(bg)) {
 				t.Errorf("%v %s: C %q / Go %q", script, f, bc, bg)
 			}
 			if errg == nil && len(bg) != 1001 && len(bg) != 0 {
@@ -141,13 +143,13 @@ func TestMultilogAppendsToCleanlyClosedCurrent(t *testing.T) {
 	t.Parallel()
 	c, g := both(t, []byte("one\ntwo\n"), "s4096", "./d")
 	// a second run of each program in its own directory
-	c2 := runIn(t, c.root, cMultilog, randomLog(3, 40), "s4096", "./d")
-	g2 := runIn(t, g.root, goBin(t), randomLog(3, 40), "s4096", "./d")
+	c2 := runIn(t, c.root, harness.Peer(t, "multilog"), randomLog(3, 40), "s4096", "./d")
+	g2 := runIn(t, g.root, harness.Bin(t, "multilog"), randomLog(3, 40), "s4096", "./d")
 	sameExit(t, c2, g2)
 	sameDir(t, c, g, "d")
 	// the other way round: each program continues the other's directory
-	c3 := runIn(t, g.root, cMultilog, []byte("from C\n"), "s4096", "./d")
-	g3 := runIn(t, c.root, goBin(t), []byte("from C\n"), "s4096", "./d")
+	c3 := runIn(t, g.root, harness.Peer(t, "multilog"), []byte("from C\n"), "s4096", "./d")
+	g3 := runIn(t, c.root, harness.Bin(t, "multilog"), []byte("from C\n"), "s4096", "./d")
 	sameExit(t, c3, g3)
 	sameDir(t, c, g, "d")
 }
@@ -167,11 +169,11 @@ func TestMultilogFatalErrorsMatchC(t *testing.T) {
 		{"=nodir/st"},
 		{"./file"},
 	} {
-		c := runIn(t, prepared(t), cMultilog, []byte("x\n"), script...)
-		g := runIn(t, prepared(t), goBin(t), []byte("x\n"), script...)
+		c := runIn(t, prepared(t), harness.Peer(t, "multilog"), []byte("x\n"), script...)
+		g := runIn(t, prepared(t), harness.Bin(t, "multilog"), []byte("x\n"), script...)
 		sameExit(t, c, g)
-		if c.code != 111 {
-			t.Errorf("%v: C exit %d", script, c.code)
+		if c.Code != 111 {
+			t.Errorf("%v: C exit %d", script, c.Code)
 		}
 	}
 }
@@ -190,7 +192,7 @@ func TestMultilogFromPipeLogsSameContentAsC(t *testing.T) {
 	in := randomLog(21, 400)
 	script := []string{"t", "-*END", "s4096", "n1000", "./d", "-*", "+*x*", "./d2"}
 	var got [][]byte
-	for name, bin := range bins(t) {
+	for name, bin := range harness.Pair(t, "multilog").All() {
 		l := startLive(t, bin, scratch(t), script...)
 		go func() {
 			for p := in; len(p) > 0; {
@@ -207,7 +209,7 @@ func TestMultilogFromPipeLogsSameContentAsC(t *testing.T) {
 		if e := l.errText(); e != "" {
 			t.Errorf("%s: stderr %q", name, e)
 		}
-		got = append(got, normStamps(append(content(t, filepath.Join(l.root, "d")), content(t, filepath.Join(l.root, "d2"))...)))
+		got = append(got, harness.Stamps.Bytes(append(content(t, filepath.Join(l.root, "d")), content(t, filepath.Join(l.root, "d2"))...)))
 	}
 	if !bytes.Equal(got[0], got[1]) {
 		t.Errorf("content differs: %s", firstDiff(got[0], got[1]))

@@ -49,8 +49,8 @@ func TestMultilogRetriesFailingProcessorKeepingInput(t *testing.T) {
 	in := []byte(strings.Repeat("0123456789 fail once\n", 300))
 	c, g := both(t, in, "s4096", "!test -e failed || { touch failed; exit 1; }; cat", "./pf")
 	sameExit(t, c, g)
-	if string(g.stderr) != "multilog: warning: processor failed in ./pf, pausing\n" {
-		t.Errorf("stderr %q", g.stderr)
+	if g.Stderr != "multilog: warning: processor failed in ./pf, pausing\n" {
+		t.Errorf("stderr %q", g.Stderr)
 	}
 	sameDir(t, c, g, "pf")
 	if got := content(t, filepath.Join(g.root, "pf")); !bytes.Equal(got, in) {
@@ -64,7 +64,7 @@ func TestMultilogRetriesFailingProcessorKeepingInput(t *testing.T) {
 // up to what was read but not written, then all of the second.
 func TestMultilogRecoversFromKillDuringRotation(t *testing.T) {
 	t.Parallel()
-	for name, bin := range bins(t) {
+	for name, bin := range harness.Pair(t, "multilog").All() {
 		root := scratch(t)
 		l := startLive(t, bin, root, "s4096", "!test -e slept || { touch slept; exec sleep 30; }; cat", "./d")
 		var in1 bytes.Buffer
@@ -77,13 +77,13 @@ func TestMultilogRecoversFromKillDuringRotation(t *testing.T) {
 			_, e2 := os.Stat(filepath.Join(root, "d/newstate"))
 			return e1 == nil && e2 == nil
 		})
-		syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
+		syscall.Kill(-l.proc.Pid(), syscall.SIGKILL)
 		l.wait(t)
 
 		in2 := []byte("second run\n")
 		r := runIn(t, root, bin, in2, "s4096", "!cat", "./d")
-		if r.code != 0 || len(r.stderr) != 0 {
-			t.Fatalf("%s restart: %d %q", name, r.code, r.stderr)
+		if r.Code != 0 || r.Stderr != "" {
+			t.Fatalf("%s restart: %d %q", name, r.Code, r.Stderr)
 		}
 		var names []string
 		for _, e := range listing(t, filepath.Join(root, "d")) {
@@ -111,7 +111,7 @@ func TestMultilogRecoversFromKillDuringRotation(t *testing.T) {
 func TestMultilogFullDiskBlocksWriterAndKeepsEveryLine(t *testing.T) {
 	t.Parallel()
 	harness.NeedRoot(t)
-	for name, bin := range bins(t) {
+	for name, bin := range harness.Pair(t, "multilog").All() {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			fullDisk(t, bin)
@@ -159,16 +159,16 @@ func fullDisk(t *testing.T, bin string) {
 	})
 	l.wait(t)
 	got := content(t, filepath.Join(mnt, "d"))
-	if !stampRE.Match(got) {
+	if !harness.StampRE.Match(got) {
 		t.Fatal("no timestamps")
 	}
 	lines := bytes.Split(got, []byte("\n"))
 	for _, ln := range lines[:len(lines)-1] {
-		if !stampRE.Match(ln) {
+		if !harness.StampRE.Match(ln) {
 			t.Fatalf("line without a stamp: %q", ln)
 		}
 	}
-	if got := stampRE.ReplaceAll(got, nil); !bytes.Equal(got, input.Bytes()) {
+	if got := harness.StampRE.ReplaceAll(got, nil); !bytes.Equal(got, input.Bytes()) {
 		t.Errorf("log (%d bytes) != input (%d bytes): %s", len(got), input.Len(), firstDiff(input.Bytes(), got))
 	}
 }
@@ -183,17 +183,16 @@ func (l *live) errText() string {
 func TestMultilogKeepsCrashedCurrentAsU(t *testing.T) {
 	t.Parallel()
 	var lists []string
-	for _, name := range []string{"C", "Go"} {
-		bin := bins(t)[name]
+	for name, bin := range harness.Pair(t, "multilog").All() {
 		root := scratch(t)
 		l := startLive(t, bin, root, "./d")
 		l.w.WriteString("a\nb\n")
 		harness.WaitFor(t, 5*time.Second, name+": lines in current", func() bool { return len(l.file("d/current")) == 4 })
-		syscall.Kill(-l.cmd.Process.Pid, syscall.SIGKILL)
+		syscall.Kill(-l.proc.Pid(), syscall.SIGKILL)
 		l.wait(t)
 		r := runIn(t, root, bin, []byte("c\n"), "./d")
-		if r.code != 0 || len(r.stderr) != 0 {
-			t.Fatalf("%s restart: %d %q", name, r.code, r.stderr)
+		if r.Code != 0 || r.Stderr != "" {
+			t.Fatalf("%s restart: %d %q", name, r.Code, r.Stderr)
 		}
 		lists = append(lists, fmt.Sprint(listing(t, filepath.Join(root, "d"))))
 		if got := string(content(t, filepath.Join(root, "d"))); got != "a\nb\nc\n" {

@@ -7,37 +7,27 @@ import (
 	"fmt"
 	"math/rand"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"tinymx/test/harness"
 )
 
-const cMultilog = "/usr/bin/multilog"
-
-var stampRE = regexp.MustCompile(`(?m)^@[0-9a-f]{24} `)
-
-// normStamps replaces line timestamps so C and Go output compare equal.
-func normStamps(b []byte) []byte { return stampRE.ReplaceAll(b, []byte("@T ")) }
-
+// result is one multilog run and the working directory it ran in.
 type result struct {
-	stderr []byte
-	code   int
-	root   string // the working directory it ran in
+	harness.Result
+	root string
 }
 
 // both runs the C and the Go multilog with the same arguments, each in its own
 // working directory, with stdin a regular file holding input.
 func both(t *testing.T, input []byte, args ...string) (c, g result) {
 	t.Helper()
-	c = runOne(t, harness.NeedPeer(t, cMultilog), "c", input, args...)
-	g = runOne(t, harness.Bin(t, "multilog"), "g", input, args...)
-	return c, g
+	p := harness.Pair(t, "multilog")
+	return runOne(t, p.C, "c", input, args...), runOne(t, p.Go, "g", input, args...)
 }
 
 func runOne(t *testing.T, bin, name string, input []byte, args ...string) result {
@@ -60,25 +50,18 @@ func scratch(t *testing.T) string {
 	return d
 }
 
-func goBin(t *testing.T) string { return harness.Bin(t, "multilog") }
-
 // runIn runs bin in root with stdin a regular file holding input.
 func runIn(t *testing.T, root, bin string, input []byte, args ...string) result {
 	t.Helper()
-	in := filepath.Join(scratch(t), "in")
-	if err := os.WriteFile(in, input, 0644); err != nil {
-		t.Fatal(err)
-	}
-	f, err := os.Open(in)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	cmd := exec.Command(bin, args...)
-	cmd.Dir = root
-	cmd.Stdin = f
-	_, stderr, code := harness.Run(t, 60*time.Second, cmd)
-	return result{stderr: stderr, code: code, root: root}
+	j := harness.Job{Args: args, Dir: root, Stdin: string(input), StdinFile: true}
+	return result{j.Run(t, bin), root}
+}
+
+// sameExit fails the test when the C run c and the Go run g differ in what
+// they wrote or their exit code (the labels of their lines masked).
+func sameExit(t *testing.T, c, g result) {
+	t.Helper()
+	harness.Same(t, "multilog", c.Result, g.Result, harness.Stamps)
 }
 
 type entry struct {
@@ -150,24 +133,10 @@ func sameDir(t *testing.T, c, g result, dir string) {
 	if fmt.Sprint(lc) != fmt.Sprint(lg) {
 		t.Errorf("%s: files differ\nC:  %v\nGo: %v", dir, lc, lg)
 	}
-	bc, bg := normStamps(content(t, filepath.Join(c.root, dir))), normStamps(content(t, filepath.Join(g.root, dir)))
+	bc, bg := harness.Stamps.Bytes(content(t, filepath.Join(c.root, dir))), harness.Stamps.Bytes(content(t, filepath.Join(g.root, dir)))
 	if !bytes.Equal(bc, bg) {
 		t.Errorf("%s: content differs (C %d bytes, Go %d bytes)\n%s", dir, len(bc), len(bg), firstDiff(bc, bg))
 	}
-}
-
-func sameExit(t *testing.T, c, g result) {
-	t.Helper()
-	if c.code != g.code || !bytes.Equal(normStamps(c.stderr), normStamps(g.stderr)) {
-		t.Errorf("exit/stderr differ\nC:  %d %q\nGo: %d %q", c.code, trunc(c.stderr), g.code, trunc(g.stderr))
-	}
-}
-
-func trunc(b []byte) []byte {
-	if len(b) > 600 {
-		return b[:600]
-	}
-	return b
 }
 
 func firstDiff(a, b []byte) string {

@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"tinymx/test/harness"
 )
 
 // crashedDir lays out what a multilog killed during a rotation leaves: a
@@ -53,7 +55,7 @@ func TestMultilogRestartRecoversProcessedPreviousAndLinkedFilesLikeC(t *testing.
 		for _, linked := range []bool{false, true} {
 			var roots []string
 			var res []result
-			for name, bin := range bins(t) {
+			for name, bin := range harness.Pair(t, "multilog").All() {
 				root := filepath.Join(scratch(t), name)
 				crashedDir(t, root, mode, linked)
 				r := runIn(t, root, bin, []byte("new\n"), "./d")

@@ -18,7 +18,7 @@ import (
 
 // live is a multilog reading from a pipe the test writes.
 type live struct {
-	cmd  *exec.Cmd
+	proc *harness.Proc
 	w    *os.File // the test writes the input here
 	r    *os.File // the test's copy of the read end, to read what is left
 	root string
@@ -37,11 +37,11 @@ func startLive(t *testing.T, bin, root string, args ...string) *live {
 		t.Fatal(err)
 	}
 	defer ef.Close()
-	l.cmd = exec.Command(bin, args...)
-	l.cmd.Dir = root
-	l.cmd.Stdin = r
-	l.cmd.Stderr = ef
-	harness.Start(t, l.cmd)
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = root
+	cmd.Stdin = r
+	cmd.Stderr = ef
+	l.proc = harness.Start(t, cmd)
 	t.Cleanup(func() { w.Close(); r.Close() })
 	return l
 }
@@ -51,11 +51,9 @@ func (l *live) file(name string) []byte {
 	return b
 }
 
-func (l *live) exited() bool { return harness.Done(l.cmd) }
-
 func (l *live) wait(t *testing.T) {
 	t.Helper()
-	harness.WaitFor(t, 20*time.Second, "multilog to exit", l.exited)
+	harness.WaitFor(t, 20*time.Second, "multilog to exit", l.proc.Done)
 }
 
 // signalled waits until sig is no longer pending for the process (it was
@@ -63,10 +61,10 @@ func (l *live) wait(t *testing.T) {
 // shows that, so a short grace follows.
 func (l *live) signal(t *testing.T, sig syscall.Signal) {
 	t.Helper()
-	l.cmd.Process.Signal(sig)
+	l.proc.Process.Signal(sig)
 	bit := uint64(1) << (uint(sig) - 1)
 	harness.WaitFor(t, 5*time.Second, "signal delivery", func() bool {
-		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", l.cmd.Process.Pid))
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", l.proc.Pid()))
 		if err != nil {
 			return true
 		}
@@ -84,13 +82,9 @@ func (l *live) signal(t *testing.T, sig syscall.Signal) {
 	time.Sleep(100 * time.Millisecond)
 }
 
-func bins(t *testing.T) map[string]string {
-	return map[string]string{"C": harness.NeedPeer(t, cMultilog), "Go": harness.Bin(t, "multilog")}
-}
-
 func TestMultilogTermMidLineFinishesLineAndLeavesRestUnread(t *testing.T) {
 	t.Parallel()
-	for name, bin := range bins(t) {
+	for name, bin := range harness.Pair(t, "multilog").All() {
 		l := startLive(t, bin, scratch(t), "./d")
 		l.w.WriteString("l1\npart")
 		harness.WaitFor(t, 5*time.Second, name+": l1 in current", func() bool { return string(l.file("d/current")) == "l1\n" })
@@ -114,7 +108,7 @@ func TestMultilogTermMidLineFinishesLineAndLeavesRestUnread(t *testing.T) {
 
 func TestMultilogTermAtLineBoundaryExitsAtOnce(t *testing.T) {
 	t.Parallel()
-	for name, bin := range bins(t) {
+	for name, bin := range harness.Pair(t, "multilog").All() {
 		l := startLive(t, bin, scratch(t), "t", "./d")
 		l.w.WriteString("one\n")
 		harness.WaitFor(t, 5*time.Second, name+": one in current", func() bool { return len(l.file("d/current")) == 30 })
@@ -131,7 +125,7 @@ func TestMultilogTermAtLineBoundaryExitsAtOnce(t *testing.T) {
 
 func TestMultilogAlarmRotatesThroughProcessor(t *testing.T) {
 	t.Parallel()
-	for name, bin := range bins(t) {
+	for name, bin := range harness.Pair(t, "multilog").All() {
 		l := startLive(t, bin, scratch(t), "!tr a-z A-Z; echo st >&5", "./d")
 		l.w.WriteString("abc\ndef\n")
 		harness.WaitFor(t, 5*time.Second, name+": lines in current", func() bool { return len(l.file("d/current")) == 8 })
@@ -160,18 +154,15 @@ func TestMultilogAlarmRotatesThroughProcessor(t *testing.T) {
 
 func TestMultilogLockExcludesTheOtherImplementation(t *testing.T) {
 	t.Parallel()
-	b := bins(t)
-	for _, pair := range [][2]string{{"C", "Go"}, {"Go", "C"}} {
+	ml := harness.Pair(t, "multilog")
+	for _, pair := range [][2]string{{ml.C, ml.Go}, {ml.Go, ml.C}} {
 		root := scratch(t)
-		l := startLive(t, b[pair[0]], root, "./d")
+		l := startLive(t, pair[0], root, "./d")
 		l.w.WriteString("x\n")
 		harness.WaitFor(t, 5*time.Second, "first multilog running", func() bool { return len(l.file("d/current")) == 2 })
-		cmd := exec.Command(b[pair[1]], "./d")
-		cmd.Dir = root
-		cmd.Stdin = strings.NewReader("y\n")
-		_, stderr, code := harness.Run(t, 10*time.Second, cmd)
-		if code != 111 || string(stderr) != "multilog: fatal: unable to lock directory ./d: temporary failure\n" {
-			t.Errorf("%s while %s holds the lock: %d %q", pair[1], pair[0], code, stderr)
+		r := harness.Job{Args: []string{"./d"}, Dir: root, Stdin: "y\n"}.Run(t, pair[1])
+		if r.Code != 111 || r.Stderr != "multilog: fatal: unable to lock directory ./d: temporary failure\n" {
+			t.Errorf("%s while %s holds the lock: %d %q", pair[1], pair[0], r.Code, r.Stderr)
 		}
 		l.w.Close()
 		l.wait(t)
@@ -199,7 +190,7 @@ func TestMultilogTermAtAnyMomentLosesNoLine(t *testing.T) {
 		}()
 		harness.WaitFor(t, 5*time.Second, "some output", func() bool { return len(l.file("d/current")) > 0 })
 		time.Sleep(time.Duration(round*7) * time.Millisecond) // vary the moment
-		l.cmd.Process.Signal(syscall.SIGTERM)
+		l.proc.Process.Signal(syscall.SIGTERM)
 		l.wait(t)
 		// read what is left while the writer finishes
 		var rest bytes.Buffer

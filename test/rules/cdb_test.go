@@ -77,16 +77,16 @@ func writeOurs(t *testing.T, path string, recs []record) {
 }
 
 func TestCdbWriterIsByteIdenticalToCdbmakeAndDumpsAlike(t *testing.T) {
-	cdbmake := harness.NeedPeer(t, "/usr/bin/cdbmake")
-	cdbdump := harness.NeedPeer(t, "/usr/bin/cdbdump")
-	tiny := harness.NeedPeer(t, "/usr/bin/cdb")
+	cdbmake := harness.Peer(t, "cdbmake")
+	cdbdump := harness.Peer(t, "cdbdump")
+	tiny := harness.Peer(t, "cdb")
 	for _, n := range []int{0, 1, 3, 600, 30000} {
 		dir := t.TempDir()
 		recs := randomRecords(n, uint64(n))
 		text := dumpText(recs)
 		ours := filepath.Join(dir, "ours.cdb")
 		writeOurs(t, ours, recs)
-		if r := run(t, dir, text, nil, cdbmake, "theirs.cdb", "theirs.tmp"); r.code != 0 {
+		if r := run(t, dir, text, nil, cdbmake, "theirs.cdb", "theirs.tmp"); r.Code != 0 {
 			t.Fatalf("cdbmake: %+v", r)
 		}
 		if !bytes.Equal(readFile(t, ours), readFile(t, filepath.Join(dir, "theirs.cdb"))) {
@@ -95,28 +95,28 @@ func TestCdbWriterIsByteIdenticalToCdbmakeAndDumpsAlike(t *testing.T) {
 		f, _ := os.Open(ours)
 		cmd := exec.Command(cdbdump)
 		cmd.Stdin = f
-		out, errb, code := harness.Run(t, timeout, cmd)
+		r := harness.Run(t, timeout, cmd)
 		f.Close()
-		if code != 0 || !bytes.Equal(out, text) {
-			t.Fatalf("n=%d: cdbdump rc=%d %s; output differs", n, code, errb)
+		if r.Code != 0 || r.Stdout != string(text) {
+			t.Fatalf("n=%d: cdbdump rc=%d %s; output differs", n, r.Code, r.Stderr)
 		}
-		out, errb, code = harness.Run(t, timeout, exec.Command(tiny, "-d", ours))
-		if code != 0 || !bytes.Equal(out, text) {
-			t.Fatalf("n=%d: cdb -d rc=%d %s; output differs", n, code, errb)
+		r = harness.Run(t, timeout, exec.Command(tiny, "-d", ours))
+		if r.Code != 0 || r.Stdout != string(text) {
+			t.Fatalf("n=%d: cdb -d rc=%d %s; output differs", n, r.Code, r.Stderr)
 		}
 	}
 }
 
 func TestCdbReaderReadsWhatTinycdbAndCdbmakeWrite(t *testing.T) {
-	cdbmake := harness.NeedPeer(t, "/usr/bin/cdbmake")
-	tiny := harness.NeedPeer(t, "/usr/bin/cdb")
+	cdbmake := harness.Peer(t, "cdbmake")
+	tiny := harness.Peer(t, "cdb")
 	recs := randomRecords(20000, 99)
 	text := dumpText(recs)
 	dir := t.TempDir()
-	if r := run(t, dir, text, nil, tiny, "-c", "tiny.cdb"); r.code != 0 {
+	if r := run(t, dir, text, nil, tiny, "-c", "tiny.cdb"); r.Code != 0 {
 		t.Fatalf("cdb -c: %+v", r)
 	}
-	if r := run(t, dir, text, nil, cdbmake, "make.cdb", "make.tmp"); r.code != 0 {
+	if r := run(t, dir, text, nil, cdbmake, "make.cdb", "make.tmp"); r.Code != 0 {
 		t.Fatalf("cdbmake: %+v", r)
 	}
 	for _, name := range []string{"tiny.cdb", "make.cdb"} {
@@ -194,7 +194,7 @@ func TestCdbWriterHandlesAMillionKeys(t *testing.T) {
 	}
 	if tiny := "/usr/bin/cdb"; harness.NeedPeer(t, tiny) != "" {
 		r := run(t, "", nil, nil, tiny, "-q", path, "key777777")
-		if r.code != 0 || r.stdout != "777777" {
+		if r.Code != 0 || r.Stdout != "777777" {
 			t.Fatalf("cdb -q on our million-key cdb: %+v", r)
 		}
 	}

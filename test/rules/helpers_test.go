@@ -5,8 +5,8 @@ package rulestest
 
 import (
 	"bytes"
+	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -16,20 +16,10 @@ import (
 
 const timeout = 30 * time.Second
 
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
 // run runs prog in dir with stdin and the given environment (nil: inherit).
-func run(t *testing.T, dir string, stdin []byte, env []string, prog string, args ...string) result {
+func run(t *testing.T, dir string, stdin []byte, env []string, prog string, args ...string) harness.Result {
 	t.Helper()
-	cmd := exec.Command(prog, args...)
-	cmd.Dir = dir
-	cmd.Stdin = bytes.NewReader(stdin)
-	cmd.Env = env
-	out, errb, code := harness.Run(t, timeout, cmd)
-	return result{string(out), string(errb), code}
+	return harness.Job{Args: args, Env: env, Stdin: string(stdin), Dir: dir}.Run(t, prog)
 }
 
 func readFile(t *testing.T, path string) []byte {
@@ -41,33 +31,26 @@ func readFile(t *testing.T, path string) []byte {
 	return b
 }
 
-// tools are the binaries a differential test compares.
-type tools struct {
-	cRules, gRules, cCheck, gCheck string
-}
+// tools are the programs a differential test compares.
+type tools struct{ rules, check harness.Peers }
 
 func needTools(t *testing.T) tools {
 	t.Helper()
-	return tools{
-		cRules: harness.NeedPeer(t, "/usr/bin/tcprules"),
-		gRules: harness.Bin(t, "tcprules"),
-		cCheck: harness.NeedPeer(t, "/usr/bin/tcprulescheck"),
-		gCheck: harness.Bin(t, "tcprulescheck"),
-	}
+	return tools{harness.Pair(t, "tcprules"), harness.Pair(t, "tcprulescheck")}
 }
 
 // compileBoth runs both tcprules on text in fresh directories and fails the
 // test on any difference in exit code, output or cdb bytes. It returns the
 // directory holding C's c.cdb and ours g.cdb.
-func compileBoth(t *testing.T, tl tools, text []byte) (dir string, r result) {
+func compileBoth(t *testing.T, tl tools, text []byte) (dir string, r harness.Result) {
 	t.Helper()
 	dir = t.TempDir()
-	rc := run(t, dir, text, nil, tl.cRules, "c.cdb", "c.tmp")
-	rg := run(t, dir, text, nil, tl.gRules, "g.cdb", "g.tmp")
-	if rc != rg {
-		t.Fatalf("tcprules differs on %q:\nC:  %+v\nGo: %+v", clip(text), rc, rg)
+	rc := run(t, dir, text, nil, tl.rules.C, "c.cdb", "c.tmp")
+	rg := run(t, dir, text, nil, tl.rules.Go, "g.cdb", "g.tmp")
+	if !harness.Same(t, fmt.Sprintf("tcprules on %q", clip(text)), rc, rg, nil) {
+		t.FailNow()
 	}
-	if rc.code == 0 {
+	if rc.Code == 0 {
 		c, g := readFile(t, filepath.Join(dir, "c.cdb")), readFile(t, filepath.Join(dir, "g.cdb"))
 		if !bytes.Equal(c, g) {
 			t.Fatalf("cdbs differ (%d vs %d bytes) for %q", len(c), len(g), clip(text))

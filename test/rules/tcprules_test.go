@@ -44,7 +44,7 @@ func TestTcprulesCorpusGivesByteIdenticalCdb(t *testing.T) {
 	for name, text := range corpus {
 		t.Run(name, func(t *testing.T) {
 			_, r := compileBoth(t, tl, []byte(text))
-			if r.code != 0 || r.stderr != "" || r.stdout != "" {
+			if r.Code != 0 || r.Stderr != "" || r.Stdout != "" {
 				t.Fatalf("tcprules: %+v", r)
 			}
 		})
@@ -101,7 +101,7 @@ func TestTcprulesRandomRuleFilesGiveByteIdenticalCdb(t *testing.T) {
 	for i := range 60 {
 		text := randomRules(r, 1+r.IntN(80))
 		_, res := compileBoth(t, tl, text)
-		if res.code != 0 {
+		if res.Code != 0 {
 			t.Fatalf("file %d rejected: %+v\n%s", i, res, text)
 		}
 	}
@@ -118,15 +118,15 @@ func TestTcprulesTwelveThousandRulesGiveByteIdenticalCdb(t *testing.T) {
 	}
 	b.WriteString(":allow\n")
 	dir, res := compileBoth(t, tl, b.Bytes())
-	if res.code != 0 {
+	if res.Code != 0 {
 		t.Fatalf("%+v", res)
 	}
 	// C's tcprulescheck reads our big cdb as its own.
 	for _, ip := range []string{"10.0.46.223", "172.16.39.77", "8.8.8.8"} {
 		env := []string{"TCPREMOTEIP=" + ip}
-		c := run(t, dir, nil, env, tl.cCheck, "g.cdb")
-		g := run(t, dir, nil, env, tl.gCheck, "c.cdb")
-		if c != g || c.code != 0 {
+		c := run(t, dir, nil, env, tl.check.C, "g.cdb")
+		g := run(t, dir, nil, env, tl.check.Go, "c.cdb")
+		if c != g || c.Code != 0 {
 			t.Fatalf("%s: C %+v, Go %+v", ip, c, g)
 		}
 	}
@@ -149,9 +149,9 @@ func TestTcprulesQuotesBadLineAndExits100KeepingOldCdb(t *testing.T) {
 			os.WriteFile(filepath.Join(dir, n), old, 0644)
 		}
 		text := []byte("1.2.3.4:allow\n# fine\n" + bad + " \n5.6.7.8:deny\n")
-		rc := run(t, dir, text, nil, tl.cRules, "c.cdb", "c.tmp")
-		rg := run(t, dir, text, nil, tl.gRules, "g.cdb", "g.tmp")
-		if rc != rg || rc.code != 100 || !strings.HasPrefix(rc.stderr, "tcprules: fatal: unable to parse this line: ") {
+		rc := run(t, dir, text, nil, tl.rules.C, "c.cdb", "c.tmp")
+		rg := run(t, dir, text, nil, tl.rules.Go, "g.cdb", "g.tmp")
+		if rc != rg || rc.Code != 100 || !strings.HasPrefix(rc.Stderr, "tcprules: fatal: unable to parse this line: ") {
 			t.Errorf("bad line %d %q:\nC:  %+v\nGo: %+v", i, bad, rc, rg)
 		}
 		for _, n := range []string{"c.cdb", "g.cdb"} {
@@ -187,9 +187,9 @@ func TestTcprulesRandomBadLinesMatchC(t *testing.T) {
 func TestTcprulesHonoursUmask(t *testing.T) {
 	tl := needTools(t)
 	dir := t.TempDir()
-	for _, c := range []struct{ prog, out string }{{tl.cRules, "c.cdb"}, {tl.gRules, "g.cdb"}} {
+	for _, c := range []struct{ prog, out string }{{tl.rules.C, "c.cdb"}, {tl.rules.Go, "g.cdb"}} {
 		r := run(t, dir, []byte("a:allow\n"), nil, "/bin/sh", "-c", "umask 077; exec \"$0\" \"$1\" x.tmp", c.prog, c.out)
-		if r.code != 0 {
+		if r.Code != 0 {
 			t.Fatalf("%+v", r)
 		}
 		st, err := os.Stat(filepath.Join(dir, c.out))
@@ -197,8 +197,8 @@ func TestTcprulesHonoursUmask(t *testing.T) {
 			t.Fatalf("%s: mode %v %v", c.out, st.Mode(), err)
 		}
 	}
-	r := run(t, dir, []byte("a:allow\n"), nil, tl.gRules, "h.cdb", "h.tmp")
-	if st, _ := os.Stat(filepath.Join(dir, "h.cdb")); r.code != 0 || st.Mode().Perm() != 0644&^umask() {
+	r := run(t, dir, []byte("a:allow\n"), nil, tl.rules.Go, "h.cdb", "h.tmp")
+	if st, _ := os.Stat(filepath.Join(dir, "h.cdb")); r.Code != 0 || st.Mode().Perm() != 0644&^umask() {
 		t.Fatalf("default mode %v", st.Mode())
 	}
 }
@@ -215,59 +215,53 @@ func umask() os.FileMode {
 	return 022
 }
 
-// same runs C and ours with the same arguments and input and compares all.
-func same(t *testing.T, what, dir string, stdin []byte, c, g string, args ...string) result {
-	t.Helper()
-	rc := run(t, dir, stdin, nil, c, args...)
-	rg := run(t, dir, stdin, nil, g, args...)
-	if rc != rg {
-		t.Errorf("%s:\nC:  %+v\nGo: %+v", what, rc, rg)
-	}
-	return rc
-}
-
 func TestTcprulesUsageAndSystemErrorsMatchC(t *testing.T) {
 	tl := needTools(t)
 	dir := t.TempDir()
-	in := []byte("a:allow\n")
-	if r := same(t, "no args", dir, in, tl.cRules, tl.gRules); r.code != 100 {
+	// same runs both with args on the same input and compares all.
+	same := func(what string, args ...string) harness.Result {
+		t.Helper()
+		c, g := tl.rules.Run(t, harness.Job{Args: args, Dir: dir, Stdin: "a:allow\n"})
+		harness.Same(t, what, c, g, nil)
+		return c
+	}
+	if r := same("no args"); r.Code != 100 {
 		t.Errorf("no args: %+v", r)
 	}
-	same(t, "one arg", dir, in, tl.cRules, tl.gRules, "x.cdb")
-	same(t, "extra arg", dir, in, tl.cRules, tl.gRules, "x.cdb", "x.tmp", "extra")
-	same(t, "tmp in missing dir", dir, in, tl.cRules, tl.gRules, "x.cdb", "nodir/x.tmp")
-	same(t, "cdb in missing dir", dir, in, tl.cRules, tl.gRules, "nodir/x.cdb", "y.tmp")
+	same("one arg", "x.cdb")
+	same("extra arg", "x.cdb", "x.tmp", "extra")
+	same("tmp in missing dir", "x.cdb", "nodir/x.tmp")
+	same("cdb in missing dir", "nodir/x.cdb", "y.tmp")
 	if _, err := os.Stat(filepath.Join(dir, "y.tmp")); err != nil {
 		t.Errorf("tmp not left in place after failed rename: %v", err)
 	}
-	same(t, "tmp is a directory", dir, in, tl.cRules, tl.gRules, "x.cdb", ".")
-	same(t, "empty tmp name", dir, in, tl.cRules, tl.gRules, "x.cdb", "")
-	same(t, "empty cdb name", dir, in, tl.cRules, tl.gRules, "", "e.tmp")
+	same("tmp is a directory", "x.cdb", ".")
+	same("empty tmp name", "x.cdb", "")
+	same("empty cdb name", "", "e.tmp")
 	os.Mkdir(filepath.Join(dir, "adir"), 0755)
-	same(t, "cdb is a directory", dir, in, tl.cRules, tl.gRules, "adir", "d.tmp")
-	same(t, "tmp is the cdb", dir, in, tl.cRules, tl.gRules, "s.cdb", "s.cdb")
-	same(t, "write fails", dir, in, tl.cRules, tl.gRules, "x.cdb", "/dev/full")
+	same("cdb is a directory", "adir", "d.tmp")
+	same("tmp is the cdb", "s.cdb", "s.cdb")
+	same("write fails", "x.cdb", "/dev/full")
 
 	// Started with fd 0 closed: C fails to read, ours must not take the
 	// /dev/null the Go runtime puts there for an empty rule set.
-	rc := run(t, dir, nil, nil, "/bin/sh", "-c", `exec "$0" x.cdb x.tmp <&-`, tl.cRules)
-	rg := run(t, dir, nil, nil, "/bin/sh", "-c", `exec "$0" x.cdb x.tmp <&-`, tl.gRules)
-	if rc != rg || rc.code != 111 {
-		t.Errorf("stdin closed:\nC:  %+v\nGo: %+v", rc, rg)
+	rc, rg := tl.rules.Run(t, harness.Job{Wrap: []string{"/bin/sh", "-c", `exec "$0" x.cdb x.tmp <&-`}, Dir: dir})
+	if harness.Same(t, "stdin closed", rc, rg, nil) && rc.Code != 111 {
+		t.Errorf("stdin closed: %v", rc)
 	}
 
 	// Input that cannot be read: stdin is a directory.
-	for _, p := range []string{tl.cRules, tl.gRules} {
+	for _, p := range tl.rules.Both() {
 		d, err := os.Open(dir)
 		if err != nil {
 			t.Fatal(err)
 		}
 		cmd := exec.Command(p, "x.cdb", "x.tmp")
 		cmd.Dir, cmd.Stdin = dir, d
-		_, errb, code := harness.Run(t, timeout, cmd)
+		r := harness.Run(t, timeout, cmd)
 		d.Close()
-		if code != 111 || string(errb) != "tcprules: fatal: unable to read input: is a directory\n" {
-			t.Errorf("%s with a directory on stdin: %d %q", p, code, errb)
+		if r.Code != 111 || r.Stderr != "tcprules: fatal: unable to read input: is a directory\n" {
+			t.Errorf("%s with a directory on stdin: %d %q", p, r.Code, r.Stderr)
 		}
 	}
 }
@@ -275,14 +269,14 @@ func TestTcprulesUsageAndSystemErrorsMatchC(t *testing.T) {
 func TestTcprulesUnwritableTmpDirMatchesC(t *testing.T) {
 	tl := needTools(t)
 	harness.NeedRoot(t)
-	sg := harness.NeedPeer(t, "/usr/bin/setuidgid")
+	sg := harness.Peer(t, "setuidgid")
 	dir := t.TempDir()
 	os.Chmod(dir, 0755)
 	// The tmp dir is root's and 0755: nobody cannot create rules.tmp in it.
 	os.Chmod(filepath.Dir(dir), 0755)
-	rc := run(t, "/", []byte("a:allow\n"), nil, sg, "nobody", tl.cRules, dir+"/x.cdb", dir+"/x.tmp")
-	rg := run(t, "/", []byte("a:allow\n"), nil, sg, "nobody", tl.gRules, dir+"/x.cdb", dir+"/x.tmp")
-	if rc != rg || rc.code != 111 || !strings.Contains(rc.stderr, "unable to create") {
+	rc := run(t, "/", []byte("a:allow\n"), nil, sg, "nobody", tl.rules.C, dir+"/x.cdb", dir+"/x.tmp")
+	rg := run(t, "/", []byte("a:allow\n"), nil, sg, "nobody", tl.rules.Go, dir+"/x.cdb", dir+"/x.tmp")
+	if rc != rg || rc.Code != 111 || !strings.Contains(rc.Stderr, "unable to create") {
 		t.Fatalf("C %+v\nGo %+v", rc, rg)
 	}
 }

@@ -53,18 +53,18 @@ var envs = [][]string{
 func TestTcprulescheckMatchesCOnEveryLookupPathBothCdbs(t *testing.T) {
 	tl := needTools(t)
 	dir, res := compileBoth(t, tl, []byte(lookupRules))
-	if res.code != 0 {
+	if res.Code != 0 {
 		t.Fatalf("%+v", res)
 	}
 	seen := map[string]bool{}
 	for _, env := range envs {
 		for _, db := range []string{"c.cdb", "g.cdb"} {
-			c := run(t, dir, nil, env, tl.cCheck, db)
-			g := run(t, dir, nil, env, tl.gCheck, db)
+			c := run(t, dir, nil, env, tl.check.C, db)
+			g := run(t, dir, nil, env, tl.check.Go, db)
 			if c != g {
 				t.Errorf("%v %s:\nC:  %+v\nGo: %+v", env, db, c, g)
 			}
-			seen[strings.SplitN(c.stdout, "\n", 2)[0]] = true
+			seen[strings.SplitN(c.Stdout, "\n", 2)[0]] = true
 		}
 	}
 	// Every rule above was the answer once, and the default too.
@@ -73,16 +73,16 @@ func TestTcprulescheckMatchesCOnEveryLookupPathBothCdbs(t *testing.T) {
 	}
 	// Without the empty rule nothing matches: "default:".
 	dir, _ = compileBoth(t, tl, []byte("1.2.3.4:deny\n"))
-	c := run(t, dir, nil, []string{"TCPREMOTEIP=5.6.7.8"}, tl.cCheck, "g.cdb")
-	g := run(t, dir, nil, []string{"TCPREMOTEIP=5.6.7.8"}, tl.gCheck, "c.cdb")
-	if c != g || c.stdout != "default:\nallow connection\n" {
+	c := run(t, dir, nil, []string{"TCPREMOTEIP=5.6.7.8"}, tl.check.C, "g.cdb")
+	g := run(t, dir, nil, []string{"TCPREMOTEIP=5.6.7.8"}, tl.check.Go, "c.cdb")
+	if c != g || c.Stdout != "default:\nallow connection\n" {
 		t.Errorf("default: C %+v Go %+v", c, g)
 	}
 }
 
 func TestTcprulescheckReadsHandMadeDataLikeC(t *testing.T) {
 	tl := needTools(t)
-	tiny := harness.NeedPeer(t, "/usr/bin/cdb")
+	tiny := harness.Peer(t, "cdb")
 	dir := t.TempDir()
 	recs := []record{
 		{[]byte("1.1.1.1"), []byte("+FOO\x00+A=1\x00")},
@@ -95,13 +95,13 @@ func TestTcprulescheckReadsHandMadeDataLikeC(t *testing.T) {
 		{[]byte("1.1.1.8"), []byte("+A=1\x00+A=2\x00+X=y=z\x00")},
 		{[]byte("1.1.1.9"), []byte("D")},
 	}
-	if r := run(t, dir, dumpText(recs), nil, tiny, "-c", "hand.cdb"); r.code != 0 {
+	if r := run(t, dir, dumpText(recs), nil, tiny, "-c", "hand.cdb"); r.Code != 0 {
 		t.Fatalf("cdb -c: %+v", r)
 	}
 	for _, r := range recs {
 		env := []string{"TCPREMOTEIP=" + string(r.k)}
-		c := run(t, dir, nil, env, tl.cCheck, "hand.cdb")
-		g := run(t, dir, nil, env, tl.gCheck, "hand.cdb")
+		c := run(t, dir, nil, env, tl.check.C, "hand.cdb")
+		g := run(t, dir, nil, env, tl.check.Go, "hand.cdb")
 		if c != g {
 			t.Errorf("%s %q:\nC:  %+v\nGo: %+v", r.k, r.v, c, g)
 		}
@@ -117,8 +117,8 @@ func TestTcprulescheckErrorsMatchC(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "trunc.cdb"), full[:len(full)-20], 0644)
 	env := []string{"TCPREMOTEIP=1.2.3.4"}
 	for _, args := range [][]string{{}, {"missing.cdb"}, {"empty.cdb"}, {"short.cdb"}, {"trunc.cdb"}, {"c.cdb", "extra"}, {"/dev/null"}} {
-		c := run(t, dir, nil, env, tl.cCheck, args...)
-		g := run(t, dir, nil, env, tl.gCheck, args...)
+		c := run(t, dir, nil, env, tl.check.C, args...)
+		g := run(t, dir, nil, env, tl.check.Go, args...)
 		if c != g {
 			t.Errorf("%v:\nC:  %+v\nGo: %+v", args, c, g)
 		}
@@ -127,14 +127,14 @@ func TestTcprulescheckErrorsMatchC(t *testing.T) {
 		"missing.cdb": "file does not exist", "empty.cdb": "invalid argument", "short.cdb": "protocol error",
 	}
 	for f, e := range want {
-		g := run(t, dir, nil, env, tl.gCheck, f)
-		if g.code != 111 || g.stderr != "tcprulescheck: fatal: unable to read "+f+": "+e+"\n" {
+		g := run(t, dir, nil, env, tl.check.Go, f)
+		if g.Code != 111 || g.Stderr != "tcprulescheck: fatal: unable to read "+f+": "+e+"\n" {
 			t.Errorf("%s: %+v", f, g)
 		}
 	}
 	// C crashes on a directory; we say what read(2) would.
-	g := run(t, dir, nil, env, tl.gCheck, ".")
-	if g.code != 111 || g.stderr != "tcprulescheck: fatal: unable to read .: is a directory\n" {
+	g := run(t, dir, nil, env, tl.check.Go, ".")
+	if g.Code != 111 || g.Stderr != "tcprulescheck: fatal: unable to read .: is a directory\n" {
 		t.Errorf("directory: %+v", g)
 	}
 }
@@ -159,13 +159,13 @@ const ipv6Records = "+3,0:::1->\n+11,5:2001:db8::1->+X=1\x00\n+5,0:[::1]->\n+13,
 
 func TestTcprulesAcceptsIPv6LinesAsUcspiTcpIPv6(t *testing.T) {
 	tl := needTools(t)
-	tiny := harness.NeedPeer(t, "/usr/bin/cdb")
+	tiny := harness.Peer(t, "cdb")
 	dir := t.TempDir()
-	if r := run(t, dir, []byte(ipv6Lines), nil, tl.gRules, "6.cdb", "6.tmp"); r.code != 0 {
+	if r := run(t, dir, []byte(ipv6Lines), nil, tl.rules.Go, "6.cdb", "6.tmp"); r.Code != 0 {
 		t.Fatalf("%+v", r)
 	}
-	if r := run(t, dir, nil, nil, tiny, "-d", "6.cdb"); r.stdout != ipv6Records {
-		t.Fatalf("records:\n%q\nwant\n%q", r.stdout, ipv6Records)
+	if r := run(t, dir, nil, nil, tiny, "-d", "6.cdb"); r.Stdout != ipv6Records {
+		t.Fatalf("records:\n%q\nwant\n%q", r.Stdout, ipv6Records)
 	}
 	// Lookups cut the address after each ':' as ucspi-tcp-ipv6 does.
 	for _, c := range []struct{ env, want string }{
@@ -176,16 +176,16 @@ func TestTcprulesAcceptsIPv6LinesAsUcspiTcpIPv6(t *testing.T) {
 		{"TCPREMOTEIP=2001:db8::5 TCPREMOTEINFO=joe", "rule joe@2001:db8::5:\nallow connection\n"},
 		{"TCPREMOTEIP=fe80::1", "default:\nallow connection\n"},
 	} {
-		g := run(t, dir, nil, strings.Fields(c.env), tl.gCheck, "6.cdb")
-		if g.stdout != c.want || g.code != 0 {
+		g := run(t, dir, nil, strings.Fields(c.env), tl.check.Go, "6.cdb")
+		if g.Stdout != c.want || g.Code != 0 {
 			t.Errorf("%s: %+v", c.env, g)
 		}
 	}
 	// Where ucspi-tcp-ipv6 loops forever (no colon followed by allow or
 	// deny), we report the line as the stock tcprules does.
 	for _, bad := range []string{"a:b:c", "1.2.3.4: allow", "a:b"} {
-		r := run(t, dir, []byte(bad+"\n"), nil, tl.gRules, "6.cdb", "6.tmp")
-		if r.code != 100 || r.stderr != "tcprules: fatal: unable to parse this line: "+bad+"\n" {
+		r := run(t, dir, []byte(bad+"\n"), nil, tl.rules.Go, "6.cdb", "6.tmp")
+		if r.Code != 100 || r.Stderr != "tcprules: fatal: unable to parse this line: "+bad+"\n" {
 			t.Errorf("%q: %+v", bad, r)
 		}
 	}
@@ -210,8 +210,8 @@ func TestTcprulescheckRandomClientsMatchC(t *testing.T) {
 			env = append(env, "TCPREMOTEINFO="+infos[r.IntN(len(infos))])
 		}
 		for _, db := range []string{"c.cdb", "g.cdb"} {
-			c := run(t, dir, nil, env, tl.cCheck, db)
-			g := run(t, dir, nil, env, tl.gCheck, db)
+			c := run(t, dir, nil, env, tl.check.C, db)
+			g := run(t, dir, nil, env, tl.check.Go, db)
 			if c != g {
 				t.Fatalf("%v %s:\nC:  %+v\nGo: %+v", env, db, c, g)
 			}

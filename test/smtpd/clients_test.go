@@ -15,17 +15,17 @@ import (
 )
 
 func TestSwaksMessageIsStoredOnceWithQueueHeaders(t *testing.T) {
-	swaks := harness.NeedPeer(t, "/usr/bin/swaks")
+	swaks := harness.Peer(t, "swaks")
 	s := startStack(t, config{})
 	port := s.addr[strings.LastIndexByte(s.addr, ':')+1:]
-	out, stderr, code := harness.Run(t, 30*time.Second, exec.Command(swaks, "--server", "127.0.0.1", "--port", port,
+	r := harness.Run(t, 30*time.Second, exec.Command(swaks, "--server", "127.0.0.1", "--port", port,
 		"--from", "alice@example.net", "--to", "bob@example.org", "--helo", "client.example.net",
 		"--header", "Subject: swaks test", "--body", "hello from swaks\n.dot\n", "--timeout", "20"))
-	if code != 0 {
-		t.Fatalf("swaks exit %d\n%s\n%s", code, out, stderr)
+	if r.Code != 0 {
+		t.Fatalf("swaks: %v", r)
 	}
 	var qp int
-	for _, l := range strings.Split(string(out), "\n") {
+	for _, l := range strings.Split(r.Stdout, "\n") {
 		if i := strings.Index(l, "250 ok "); i >= 0 && strings.Contains(l, " qp ") {
 			qp = checkAccepted(t, strings.TrimRight(l[i:], "\r"))
 		}
@@ -68,15 +68,15 @@ s.quit()
 `
 
 func TestPythonSmtplibSeveralRecipientsGetXEnvelopeTo(t *testing.T) {
-	py := harness.NeedPeer(t, "/usr/bin/python3")
+	py := harness.Peer(t, "python3")
 	s := startStack(t, config{})
 	host, port, _ := strings.Cut(s.addr, ":")
 	rcpts := []string{"bob@example.org", "carol@sub.example.org", "dave@example.org"}
-	out, stderr, code := harness.Run(t, 30*time.Second, exec.Command(py, append([]string{"-c", smtplibScript, host, port, "alice@example.net"}, rcpts...)...))
-	if code != 0 {
-		t.Fatalf("python exit %d\n%s\n%s", code, out, stderr)
+	r := harness.Run(t, 30*time.Second, exec.Command(py, append([]string{"-c", smtplibScript, host, port, "alice@example.net"}, rcpts...)...))
+	if r.Code != 0 {
+		t.Fatalf("python: %v", r)
 	}
-	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	lines := strings.Split(strings.TrimSpace(r.Stdout), "\n")
 	if len(lines) != 4 || lines[0] != "rcpt 250" || !strings.HasPrefix(lines[3], "250 ok ") {
 		t.Fatalf("smtplib saw %q", lines)
 	}
@@ -143,9 +143,8 @@ func smtpSource(t *testing.T, s *stack, args ...string) {
 		}
 	}
 	args = append(args, "-f", "alice@example.net", "-t", "bob@example.org", "-l", "1024", s.addr)
-	out, stderr, code := harness.Run(t, 90*time.Second, exec.Command(src, args...))
-	if code != 0 || len(stderr) != 0 {
-		t.Fatalf("smtp-source exit %d\n%s\n%s", code, out, stderr)
+	if r := harness.Run(t, 90*time.Second, exec.Command(src, args...)); r.Code != 0 || r.Stderr != "" {
+		t.Fatalf("smtp-source: %v", r)
 	}
 	s.waitIdle(t)
 	names := s.newFiles(t)

@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -107,7 +108,7 @@ func TestRSSStaysUnder16MiBWith10000Recipients(t *testing.T) {
 	var b strings.Builder
 	b.WriteString("MAIL FROM:<a@x.test>\r\n")
 	for i := 0; i < n; i++ {
-		b.WriteString("RCPT TO:<user" + strings.Repeat("x", 20) + itoa(i) + "@example.org>\r\n")
+		b.WriteString("RCPT TO:<user" + strings.Repeat("x", 20) + strconv.Itoa(i) + "@example.org>\r\n")
 	}
 	b.WriteString("DATA\r\n")
 	done := make(chan string, 1)
@@ -140,18 +141,9 @@ func TestRSSStaysUnder16MiBWith10000Recipients(t *testing.T) {
 		t.Fatalf("%d messages", len(msgs))
 	}
 	m := parseStored(t, msgs[0])
-	if len(m.rcpts) != n || m.rcpts[n-1] != "user"+strings.Repeat("x", 20)+itoa(n-1)+"@example.org" {
+	if len(m.rcpts) != n || m.rcpts[n-1] != "user"+strings.Repeat("x", 20)+strconv.Itoa(n-1)+"@example.org" {
 		t.Errorf("%d X-Envelope-To lines", len(m.rcpts))
 	}
-}
-
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(appendInt(nil, i))) }
-
-func appendInt(b []byte, i int) []byte {
-	if i >= 10 {
-		b = appendInt(b, i/10)
-	}
-	return append(b, byte('0'+i%10))
 }
 
 // A client that vanishes mid-DATA leaves nothing in new/ (and, once
@@ -210,9 +202,9 @@ func TestQmailSmtpdKilledMidDataStoresNothing(t *testing.T) {
 
 // holdsFileIn reports whether process pid has a file open under dir.
 func holdsFileIn(pid int, dir string) bool {
-	fds, _ := os.ReadDir("/proc/" + itoa(pid) + "/fd")
+	fds, _ := os.ReadDir("/proc/" + strconv.Itoa(pid) + "/fd")
 	for _, fd := range fds {
-		l, err := os.Readlink("/proc/" + itoa(pid) + "/fd/" + fd.Name())
+		l, err := os.Readlink("/proc/" + strconv.Itoa(pid) + "/fd/" + fd.Name())
 		if err == nil && strings.HasPrefix(l, dir) {
 			return true
 		}

@@ -14,7 +14,6 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -29,7 +28,7 @@ type stack struct {
 	home    string // $QMAILHOME
 	maildir string // $MAILDIRQUEUE (or where maildir-queue stores)
 	addr    string // 127.0.0.1:port
-	server  *exec.Cmd
+	server  *harness.Server
 }
 
 type config struct {
@@ -85,27 +84,9 @@ func startStack(t testing.TB, c config) *stack {
 	cmd := exec.Command(bin(t, "tcpserver"), "-1", "-HR", "-l", "mx.example.org", "-c"+strconv.Itoa(children),
 		"127.0.0.1", "0", bin(t, "qmail-smtpd"))
 	cmd.Env = env
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	cmd.Stderr = os.Stderr
-	harness.Start(t, cmd)
-	s.server = cmd
-	port := make(chan string, 1)
-	go func() {
-		line, _ := bufio.NewReader(out).ReadString('\n')
-		port <- strings.TrimSpace(line)
-	}()
-	select {
-	case p := <-port:
-		if _, err := strconv.Atoi(p); err != nil {
-			t.Fatalf("tcpserver -1 printed %q", p)
-		}
-		s.addr = "127.0.0.1:" + p
-	case <-time.After(harness.Patience):
-		t.Fatalf("tcpserver did not print its port within %v", harness.Patience)
-	}
+	s.server = harness.StartServer(t, cmd)
+	s.addr = "127.0.0.1:" + strconv.Itoa(s.server.Port)
 	return s
 }
 
@@ -140,7 +121,7 @@ func (s *stack) messages(t testing.TB) [][]byte {
 
 // children returns the pids of tcpserver's children (the qmail-smtpd
 // processes serving connections).
-func (s *stack) children() []int { return childrenOf(s.server.Process.Pid) }
+func (s *stack) children() []int { return childrenOf(s.server.Pid()) }
 
 // waitIdle waits until tcpserver has no child left.
 func (s *stack) waitIdle(t testing.TB) {
@@ -304,11 +285,5 @@ func parseStored(t testing.TB, b []byte) stored {
 			s.data = b[loc[1]:]
 			return s
 		}
-	}
-}
-
-func killGroup(cmd *exec.Cmd) {
-	if cmd.Process != nil {
-		syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
 	}
 }

@@ -290,8 +290,8 @@ func runDialog(t *testing.T, bin, src string) {
 		case "run":
 			cmd := exec.Command(harness.Bin(t, arg))
 			cmd.Env = []string{"QMAILHOME=" + dir}
-			if _, stderr, code := harness.Run(t, 10*time.Second, cmd); code != 0 {
-				t.Fatalf("%s: exit %d: %s", arg, code, stderr)
+			if r := harness.Run(t, 10*time.Second, cmd); r.Code != 0 {
+				t.Fatalf("%s: %v", arg, r)
 			}
 		case "C:":
 			input = append(input, arg...)
@@ -379,16 +379,14 @@ func session(t *testing.T, bin string, env map[string]string, input []byte, hold
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
+	out := &harness.Output{}
 	cmd.Stdin = inR
-	cmd.Stdout = &out
+	cmd.Stdout = out
 	cmd.Stderr = os.Stderr
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := harness.Start(t, cmd)
 	inR.Close()
 	done := make(chan struct{})
+	defer close(done)
 	go func() {
 		inW.Write(input) // fails harmlessly when the server exited early
 		if !hold {
@@ -397,14 +395,9 @@ func session(t *testing.T, bin string, env map[string]string, input []byte, hold
 		<-done
 		inW.Close()
 	}()
-	timer := time.AfterFunc(20*time.Second, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	err = cmd.Wait()
-	timer.Stop()
-	close(done)
-	code := cmd.ProcessState.ExitCode()
-	if ws, ok := cmd.ProcessState.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
-		t.Fatalf("qmail-smtpd killed by %v (hung?)", ws.Signal())
+	st := p.Wait(t, 20*time.Second)
+	if ws, ok := st.Sys().(syscall.WaitStatus); ok && ws.Signaled() {
+		t.Fatalf("qmail-smtpd killed by %v", ws.Signal())
 	}
-	_ = err
-	return out.Bytes(), code
+	return []byte(out.String()), st.ExitCode()
 }

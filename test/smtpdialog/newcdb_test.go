@@ -14,11 +14,11 @@ func newcdb(t *testing.T, prog, home string) (string, int) {
 	t.Helper()
 	cmd := exec.Command(harness.Bin(t, prog))
 	cmd.Env = []string{"QMAILHOME=" + home}
-	stdout, stderr, code := harness.Run(t, 10*time.Second, cmd)
-	if len(stdout) != 0 {
-		t.Errorf("%s wrote to stdout: %q", prog, stdout)
+	r := harness.Run(t, 10*time.Second, cmd)
+	if r.Stdout != "" {
+		t.Errorf("%s wrote to stdout: %q", prog, r.Stdout)
 	}
-	return string(stderr), code
+	return r.Stderr, r.Code
 }
 
 func TestNewmrhSaysWhichStepFailedAndKeepsTheOldCDB(t *testing.T) {

@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
@@ -31,20 +30,24 @@ func stream(t *testing.T, extra map[string]string, feed func(w io.Writer), done 
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	in, err := cmd.StdinPipe()
+	// pipes of our own, not exec's: its Wait would close them under us
+	inR, in, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	outR, err := cmd.StdoutPipe()
+	outR, outW, err := os.Pipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	timer := time.AfterFunc(60*time.Second, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer timer.Stop()
+	defer in.Close()
+	defer outR.Close()
+	cmd.Stdin, cmd.Stdout = inR, outW
+	p := harness.Start(t, cmd)
+	inR.Close()
+	outW.Close()
+	// a hang guard for the feed and for the reader below
+	in.SetWriteDeadline(time.Now().Add(harness.Patience))
+	outR.SetReadDeadline(time.Now().Add(harness.Patience))
 	var mu sync.Mutex
 	var out bytes.Buffer
 	readDone := make(chan struct{})
@@ -71,13 +74,13 @@ func stream(t *testing.T, extra map[string]string, feed func(w io.Writer), done 
 		got = out.String()
 		return strings.Contains(got, done) && strings.HasSuffix(got, "\r\n")
 	})
-	rss := vmHWM(t, cmd.Process.Pid)
+	rss := vmHWM(t, p.Pid())
 	in.Close()
 	<-readDone
-	cmd.Wait()
+	code := p.Wait(t, 60*time.Second).ExitCode()
 	mu.Lock()
 	defer mu.Unlock()
-	return out.String(), cmd.ProcessState.ExitCode(), rss
+	return out.String(), code, rss
 }
 
 func vmHWM(t *testing.T, pid int) int64 {

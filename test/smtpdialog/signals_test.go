@@ -56,17 +56,11 @@ func TestWriteToVanishedClientExitsOneNotKilledBySigpipe(t *testing.T) {
 	outR.Close() // nobody reads the replies
 	cmd.Stdin = strings.NewReader("NOOP\r\nQUIT\r\n")
 	cmd.Stdout = outW
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := harness.Start(t, cmd)
 	outW.Close()
-	timer := time.AfterFunc(20*time.Second, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer timer.Stop()
-	cmd.Wait()
-	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if ws.Signaled() || ws.ExitStatus() != 1 {
-		t.Fatalf("want exit 1, got %v", cmd.ProcessState)
+	st := p.Wait(t, 20*time.Second)
+	if ws := st.Sys().(syscall.WaitStatus); ws.Signaled() || ws.ExitStatus() != 1 {
+		t.Fatalf("want exit 1, got %v", st)
 	}
 }
 
@@ -79,8 +73,8 @@ func TestArgumentsAreIgnored(t *testing.T) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Stdin = strings.NewReader("NOOP\r\nQUIT\r\n")
-	stdout, stderr, code := harness.Run(t, 20*time.Second, cmd)
-	if string(stdout) != "220 mx.example.org ESMTP\r\n250 ok\r\n221 mx.example.org\r\n" || len(stderr) != 0 || code != 0 {
-		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	want := harness.Result{Stdout: "220 mx.example.org ESMTP\r\n250 ok\r\n221 mx.example.org\r\n"}
+	if r := harness.Run(t, 20*time.Second, cmd); r != want {
+		t.Fatalf("%v", r)
 	}
 }

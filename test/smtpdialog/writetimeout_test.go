@@ -36,14 +36,9 @@ func TestClientThatNeverReadsIsDroppedAfterTheWriteTimeout(t *testing.T) {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
 	cmd.Stdin, cmd.Stdout = server, server
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	start := time.Now()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	p := harness.Start(t, cmd)
 	server.Close()
-	timer := time.AfterFunc(30*time.Second, func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
-	defer timer.Stop()
 	done := make(chan struct{})
 	go func() {
 		// Commands until the server stops reading; never read a reply.
@@ -60,12 +55,11 @@ func TestClientThatNeverReadsIsDroppedAfterTheWriteTimeout(t *testing.T) {
 			}
 		}
 	}()
-	cmd.Wait()
+	st := p.Wait(t, 30*time.Second)
 	close(done)
 	elapsed := time.Since(start)
-	ws := cmd.ProcessState.Sys().(syscall.WaitStatus)
-	if ws.Signaled() || ws.ExitStatus() != 1 {
-		t.Fatalf("want exit 1 after the write timeout, got %v", cmd.ProcessState)
+	if ws := st.Sys().(syscall.WaitStatus); ws.Signaled() || ws.ExitStatus() != 1 {
+		t.Fatalf("want exit 1 after the write timeout, got %v", st)
 	}
 	if elapsed < time.Second {
 		t.Fatalf("exited after %v, before the 1 s timeout", elapsed)

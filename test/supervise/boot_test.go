@@ -5,7 +5,6 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,34 +20,25 @@ func TestReadproctitleRollsTheTitleLikeC(t *testing.T) {
 	t.Parallel()
 	input := "fatal error xyz\nwarn\x00ing abc\n"
 	var titles []string
-	for _, prog := range []string{theirs(t, "readproctitle"), ours(t, "readproctitle")} {
-		cmd := exec.Command(prog, "service", "errors:", strings.Repeat(".", 20))
-		w, err := cmd.StdinPipe()
+	for _, prog := range []string{harness.Peer(t, "readproctitle"), harness.Bin(t, "readproctitle")} {
+		r, w, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
+		cmd := exec.Command(prog, "service", "errors:", strings.Repeat(".", 20))
+		cmd.Stdin = r
+		p := harness.Start(t, cmd)
+		r.Close()
 		w.Write([]byte(input))
 		var title string
 		harness.WaitFor(t, 10*time.Second, "the title to show the input", func() bool {
-			title = cmdline(cmd.Process.Pid)
+			title = cmdline(p.Pid())
 			return strings.HasSuffix(title, "abc\n\x00")
 		})
 		titles = append(titles, title[strings.IndexByte(title, 0):])
 		w.Close()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Fatalf("%s at end of input: %v", prog, err)
-			}
-		case <-time.After(harness.Patience):
-			t.Fatalf("%s did not exit at end of input", prog)
+		if st := p.Wait(t, harness.Patience); !st.Success() {
+			t.Fatalf("%s at end of input: %v", prog, st)
 		}
 	}
 	want := "\x00service\x00errors:\x00... xyz\nwarning abc\n\x00"
@@ -65,12 +55,11 @@ func TestSvscanbootStopsOldSuperviseAndShowsErrorsInTitle(t *testing.T) {
 	dir := t.TempDir()
 	old := service(t, dir, "old", "exec sleep 1000")
 	service(t, dir, "norun", "")
-	prev := startSupervise(t, ours(t, "supervise"), old)
+	prev := startSupervise(t, harness.Bin(t, "supervise"), old)
 	prevRun := waitPid(t, old, 0, 10*time.Second)
 
-	boot := exec.Command(ours(t, "svscanboot"), dir)
-	harness.Start(t, boot)
-	harness.WaitFor(t, 10*time.Second, "the old supervise to exit", func() bool { return harness.Done(prev) })
+	boot := harness.Start(t, exec.Command(harness.Bin(t, "svscanboot"), dir))
+	harness.WaitFor(t, 10*time.Second, "the old supervise to exit", prev.Done)
 	if alive(prevRun) {
 		t.Fatal("svc -dx left the old run running")
 	}

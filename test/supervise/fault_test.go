@@ -16,7 +16,7 @@ import (
 
 func TestKilledServiceIsRestartedAfterTheThrottle(t *testing.T) {
 	t.Parallel()
-	for _, prog := range []string{ours(t, "supervise"), theirs(t, "supervise")} {
+	for _, prog := range []string{harness.Bin(t, "supervise"), harness.Peer(t, "supervise")} {
 		s := service(t, t.TempDir(), "s", "exec sleep 1000")
 		startSupervise(t, prog, s)
 		pid := waitPid(t, s, 0, 10*time.Second)
@@ -50,7 +50,7 @@ func cpuTicks(pid int) int {
 func TestRunThatExitsAtOnceRestartsAtMostOncePerSecondWithoutSpinning(t *testing.T) {
 	t.Parallel()
 	s := service(t, t.TempDir(), "s", "read -r st < /proc/$$/stat; echo \"$st\" >> starts; exit 0")
-	sup := startSupervise(t, ours(t, "supervise"), s)
+	sup := startSupervise(t, harness.Bin(t, "supervise"), s)
 	starts := filepath.Join(s, "starts")
 	var times []float64
 	harness.WaitFor(t, 16*time.Second, "four starts", func() bool {
@@ -92,8 +92,8 @@ func TestRunThatExitsAtOnceRestartsAtMostOncePerSecondWithoutSpinning(t *testing
 func TestKilledSuperviseIsReplacedAndTheTreeSettles(t *testing.T) {
 	t.Parallel()
 	for _, impl := range []struct{ svscan, supervise string }{
-		{ours(t, "svscan"), ours(t, "supervise")},
-		{theirs(t, "svscan"), theirs(t, "supervise")},
+		{harness.Bin(t, "svscan"), harness.Bin(t, "supervise")},
+		{harness.Peer(t, "svscan"), harness.Peer(t, "supervise")},
 	} {
 		dir := t.TempDir()
 		s := service(t, dir, "s", "exec sleep 1000")
@@ -132,7 +132,7 @@ func TestKilledSuperviseIsReplacedAndTheTreeSettles(t *testing.T) {
 			t.Fatalf("%s: after the orphan's exit status names %d, want %d", impl.svscan, statusPid(t, s), second)
 		}
 		// and the new supervise is in charge: svc -t restarts its run
-		run(t, ours(t, "svc"), "-t", s)
+		run(t, harness.Bin(t, "svc"), "-t", s)
 		waitPid(t, s, second, 10*time.Second)
 	}
 }
@@ -154,17 +154,17 @@ func umountAtCleanup(t *testing.T, dir string) {
 func TestUnwritableSuperviseDirIsAClearFatalError(t *testing.T) {
 	t.Parallel()
 	harness.NeedRoot(t)
-	setuidgid := theirs(t, "setuidgid")
+	setuidgid := harness.Peer(t, "setuidgid")
 	var got []string
-	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+	for _, prog := range []string{harness.Peer(t, "supervise"), harness.Bin(t, "supervise")} {
 		dir := t.TempDir()
 		os.Chmod(dir, 0755)
 		s := service(t, dir, "s", "exec sleep 1000")
 		os.Mkdir(filepath.Join(s, "supervise"), 0700)
 		cmd := exec.Command(setuidgid, "nobody", prog, "s")
 		cmd.Dir = dir
-		_, e, c := harness.Run(t, 10*time.Second, cmd)
-		got = append(got, string(e)+" exit "+strconv.Itoa(c))
+		r := harness.Run(t, 10*time.Second, cmd)
+		got = append(got, r.Stderr+" exit "+strconv.Itoa(r.Code))
 		if _, err := os.Stat(filepath.Join(s, "supervise/status")); err == nil {
 			t.Errorf("%s wrote a status", prog)
 		}
@@ -178,7 +178,7 @@ func TestUnwritableSuperviseDirIsAClearFatalError(t *testing.T) {
 // checks that it warns, keeps serving, and leaves the old record whole.
 func statusWriteFault(t *testing.T, breakIt func(s string), wantWarn string) {
 	var warns []string
-	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+	for _, prog := range []string{harness.Peer(t, "supervise"), harness.Bin(t, "supervise")} {
 		dir := t.TempDir()
 		mount(t, "-t", "tmpfs", "-o", "size=64k", "tmpfs", dir)
 		umountAtCleanup(t, dir)
@@ -187,13 +187,13 @@ func statusWriteFault(t *testing.T, breakIt func(s string), wantWarn string) {
 		pid := waitPid(t, s, 0, 10*time.Second)
 		before := status(t, s)
 		breakIt(s)
-		run(t, ours(t, "svc"), "-d", s)
+		run(t, harness.Bin(t, "svc"), "-d", s)
 		harness.WaitFor(t, 10*time.Second, "run to stop", func() bool { return !alive(pid) })
 		harness.WaitFor(t, 10*time.Second, "a warning", func() bool { return strings.Count(stderrOf(sup), "\n") >= 2 })
 		if after := status(t, s); !bytes.Equal(after, before) {
 			t.Fatalf("%s: status changed although writes fail: % x -> % x", prog, before, after)
 		}
-		run(t, ours(t, "svc"), "-u", s)
+		run(t, harness.Bin(t, "svc"), "-u", s)
 		harness.WaitFor(t, 10*time.Second, "a new run", func() bool {
 			for pid2, args := range children(sup.Process.Pid) {
 				if strings.Contains(args, "sleep 1000") && pid2 != pid {
@@ -254,18 +254,18 @@ func TestFifoStatusNewKeepsTheOldStatusAndWarns(t *testing.T) {
 func TestUnreadableCurrentDirectoryIsFatalLikeC(t *testing.T) {
 	t.Parallel()
 	harness.NeedRoot(t)
-	setuidgid := theirs(t, "setuidgid")
+	setuidgid := harness.Peer(t, "setuidgid")
 	dir := t.TempDir()
 	os.Chmod(dir, 0755)
 	cwd := filepath.Join(dir, "x")
 	os.Mkdir(cwd, 0311)
 	for _, args := range [][]string{{"svc", "-u", "s"}, {"svstat", "s"}} {
 		var got [2]string
-		for i, prog := range []string{theirs(t, args[0]), ours(t, args[0])} {
+		for i, prog := range []string{harness.Peer(t, args[0]), harness.Bin(t, args[0])} {
 			cmd := exec.Command(setuidgid, append([]string{"nobody", prog}, args[1:]...)...)
 			cmd.Dir = cwd
-			o, e, c := harness.Run(t, 10*time.Second, cmd)
-			got[i] = string(o) + "|" + string(e) + "|" + strconv.Itoa(c)
+			r := harness.Run(t, 10*time.Second, cmd)
+			got[i] = r.Stdout + "|" + r.Stderr + "|" + strconv.Itoa(r.Code)
 		}
 		want := "|" + args[0] + ": fatal: unable to open current directory: access denied\n|111"
 		if got[0] != want || got[1] != want {

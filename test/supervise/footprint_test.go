@@ -38,7 +38,7 @@ func TestIdleTreeOfTenServicesIsIdleAndSmall(t *testing.T) {
 			service(t, dir, name+"/log", "exec multilog ./main")
 		}
 	}
-	sc := startSvscan(t, ours(t, "svscan"), dir, binDir(t, ours(t, "supervise")))
+	sc := startSvscan(t, harness.Bin(t, "svscan"), dir, binDir(t, harness.Bin(t, "supervise")))
 	var sups []int
 	harness.WaitFor(t, 20*time.Second, "15 supervise processes with their services up", func() bool {
 		sups = sups[:0]

@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,14 +16,6 @@ import (
 
 	"tinymx/test/harness"
 )
-
-const cdir = "/usr/bin/"
-
-// tool is our program or the C one.
-func ours(t *testing.T, name string) string { return harness.Bin(t, name) }
-func theirs(t *testing.T, name string) string {
-	return harness.NeedPeer(t, cdir+name)
-}
 
 // service makes dir/name with an executable run script.
 func service(t *testing.T, dir, name, run string) string {
@@ -43,13 +34,13 @@ func service(t *testing.T, dir, name, run string) string {
 
 // startSupervise runs supervise (ours or C) on dir and waits until its ok
 // fifo has a reader.
-func startSupervise(t *testing.T, prog, dir string) *exec.Cmd {
+func startSupervise(t *testing.T, prog, dir string) *harness.Proc {
 	t.Helper()
 	cmd := exec.Command(prog, dir)
 	cmd.Stderr = &harness.Output{}
-	harness.Start(t, cmd)
+	p := harness.Start(t, cmd)
 	waitOK(t, dir)
-	return cmd
+	return p
 }
 
 func waitOK(t *testing.T, dir string) {
@@ -117,20 +108,13 @@ func alive(pid int) bool {
 	return i > 0 && len(b) > i+2 && b[i+2] != 'Z'
 }
 
-// run runs a program to completion and returns stdout, stderr, exit code.
-func run(t *testing.T, args ...string) (string, string, int) {
+// run runs a program to completion.
+func run(t *testing.T, args ...string) harness.Result {
 	t.Helper()
-	o, e, c := harness.Run(t, 20*time.Second, exec.Command(args[0], args[1:]...))
-	return string(o), string(e), c
+	return harness.Run(t, 20*time.Second, exec.Command(args[0], args[1:]...))
 }
 
-// normSeconds masks the seconds count, the one thing that may tick between
-// two svstat runs.
-func normSeconds(s string) string {
-	return regexp.MustCompile(` [0-9]+ seconds`).ReplaceAllString(s, " N seconds")
-}
-
-func stderrOf(cmd *exec.Cmd) string { return cmd.Stderr.(*harness.Output).String() }
+func stderrOf(p *harness.Proc) string { return p.Stderr.(*harness.Output).String() }
 
 // children lists the pids whose parent is ppid, with their command lines.
 func children(ppid int) map[int]string {
@@ -157,10 +141,9 @@ func children(ppid int) map[int]string {
 }
 
 // runIn runs a program in dir to completion.
-func runIn(t *testing.T, dir string, args ...string) (string, string, int) {
+func runIn(t *testing.T, dir string, args ...string) harness.Result {
 	t.Helper()
 	cmd := exec.Command(args[0], args[1:]...)
 	cmd.Dir = dir
-	o, e, c := harness.Run(t, 20*time.Second, cmd)
-	return string(o), string(e), c
+	return harness.Run(t, 20*time.Second, cmd)
 }

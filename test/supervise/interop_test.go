@@ -3,6 +3,7 @@ package supervise_test
 import (
 	"bytes"
 	"encoding/binary"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,15 +28,15 @@ func controlRoundTrip(t *testing.T, superviseProg string, tool func(string) stri
 	svstatBoth := func(want string) {
 		t.Helper()
 		harness.WaitFor(t, 10*time.Second, "svstat saying "+want, func() bool {
-			c, _, _ := run(t, theirs(t, "svstat"), s)
-			g, _, _ := run(t, ours(t, "svstat"), s)
-			return normSeconds(c) == s+": "+want+"\n" && normSeconds(g) == normSeconds(c)
+			c := run(t, harness.Peer(t, "svstat"), s).Stdout
+			g := run(t, harness.Bin(t, "svstat"), s).Stdout
+			return harness.Seconds(c) == s+": "+want+"\n" && harness.Seconds(g) == harness.Seconds(c)
 		})
 	}
 	svc := func(opts string) {
 		t.Helper()
-		if o, e, c := run(t, tool("svc"), opts, s); o != "" || e != "" || c != 0 {
-			t.Fatalf("svc %s: %q %q %d", opts, o, e, c)
+		if r := run(t, tool("svc"), opts, s); r != (harness.Result{}) {
+			t.Fatalf("svc %s: %v", opts, r)
 		}
 	}
 	svstatBoth("up (pid " + itoa(pid) + ") N seconds")
@@ -73,18 +74,18 @@ func controlRoundTrip(t *testing.T, superviseProg string, tool func(string) stri
 	}
 
 	// a second supervise, of either kind, is refused by the lock
-	for _, p := range []string{ours(t, "supervise"), theirs(t, "supervise")} {
-		_, e, c := run(t, p, s)
-		if c != 111 || e != "supervise: fatal: unable to acquire "+s+"/supervise/lock: temporary failure\n" {
-			t.Fatalf("%s on a supervised dir: %q %d", p, e, c)
+	for _, p := range []string{harness.Bin(t, "supervise"), harness.Peer(t, "supervise")} {
+		r := run(t, p, s)
+		if r.Code != 111 || r.Stderr != "supervise: fatal: unable to acquire "+s+"/supervise/lock: temporary failure\n" {
+			t.Fatalf("%s on a supervised dir: %v", p, r)
 		}
 	}
-	if _, _, c := run(t, tool("svok"), s); c != 0 {
+	if c := run(t, tool("svok"), s).Code; c != 0 {
 		t.Fatalf("svok = %d with supervise running", c)
 	}
 	svc("-dx")
-	harness.WaitFor(t, 10*time.Second, "supervise to exit after svc -dx", func() bool { return harness.Done(sup) })
-	if _, _, c := run(t, tool("svok"), s); c != 100 {
+	harness.WaitFor(t, 10*time.Second, "supervise to exit after svc -dx", sup.Done)
+	if c := run(t, tool("svok"), s).Code; c != 100 {
 		t.Fatalf("svok = %d after exit", c)
 	}
 	svstatBoth("supervise not running")
@@ -106,17 +107,17 @@ func itoa(n int) string { return strconv.Itoa(n) }
 
 func TestCSvcSvstatSvokDriveOurSupervise(t *testing.T) {
 	t.Parallel()
-	controlRoundTrip(t, ours(t, "supervise"), func(n string) string { return theirs(t, n) })
+	controlRoundTrip(t, harness.Bin(t, "supervise"), func(n string) string { return harness.Peer(t, n) })
 }
 
 func TestOurSvcSvstatSvokDriveCSupervise(t *testing.T) {
 	t.Parallel()
-	controlRoundTrip(t, theirs(t, "supervise"), func(n string) string { return ours(t, n) })
+	controlRoundTrip(t, harness.Peer(t, "supervise"), func(n string) string { return harness.Bin(t, n) })
 }
 
 func TestOurToolsDriveOurSupervise(t *testing.T) {
 	t.Parallel()
-	controlRoundTrip(t, ours(t, "supervise"), func(n string) string { return ours(t, n) })
+	controlRoundTrip(t, harness.Bin(t, "supervise"), func(n string) string { return harness.Bin(t, n) })
 }
 
 // record builds a status file the way supervise would.
@@ -219,12 +220,13 @@ func TestBothSvstatPrintIdenticalLinesOnSyntheticRecords(t *testing.T) {
 		os.WriteFile(filepath.Join(s, "supervise"), nil, 0644)
 	})
 	args = append(args, "/nonexistent/x", filepath.Join(dir, "r0/supervise/status"))
-	c, ce, cc := run(t, append([]string{theirs(t, "svstat")}, args...)...)
-	g, ge, gc := run(t, append([]string{ours(t, "svstat")}, args...)...)
-	if cc != gc || ce != ge {
-		t.Fatalf("exit %d/%d stderr %q/%q", cc, gc, ce, ge)
+	cr := run(t, append([]string{harness.Peer(t, "svstat")}, args...)...)
+	gr := run(t, append([]string{harness.Bin(t, "svstat")}, args...)...)
+	if cr.Code != gr.Code || cr.Stderr != gr.Stderr {
+		t.Fatalf("exit %d/%d stderr %q/%q", cr.Code, gr.Code, cr.Stderr, gr.Stderr)
 	}
-	cl, gl := strings.Split(normSeconds(c), "\n"), strings.Split(normSeconds(g), "\n")
+	c, g := cr.Stdout, gr.Stdout
+	cl, gl := strings.Split(harness.Seconds(c), "\n"), strings.Split(harness.Seconds(g), "\n")
 	if len(cl) != len(gl) {
 		t.Fatalf("line counts differ:\n%s\n%s", c, g)
 	}
@@ -246,7 +248,7 @@ func TestBothSvstatPrintIdenticalLinesOnSyntheticRecords(t *testing.T) {
 
 func TestSvcSendsEachLetterOnceInOneWrite(t *testing.T) {
 	t.Parallel()
-	for _, prog := range []string{theirs(t, "svc"), ours(t, "svc")} {
+	for _, prog := range []string{harness.Peer(t, "svc"), harness.Bin(t, "svc")} {
 		dir := t.TempDir()
 		os.MkdirAll(filepath.Join(dir, "supervise"), 0755)
 		ctl := filepath.Join(dir, "supervise/control")
@@ -255,8 +257,8 @@ func TestSvcSendsEachLetterOnceInOneWrite(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if o, e, c := run(t, prog, "-u", "-dxu", "-ht", dir); o != "" || e != "" || c != 0 {
-			t.Fatalf("%s: %q %q %d", prog, o, e, c)
+		if r := run(t, prog, "-u", "-dxu", "-ht", dir); r != (harness.Result{}) {
+			t.Fatalf("%s: %v", prog, r)
 		}
 		syscall.SetNonblock(int(f.Fd()), true)
 		buf := make([]byte, 64)
@@ -297,16 +299,9 @@ func TestUsageAndErrorsMatchC(t *testing.T) {
 		{"readproctitle"}, {"readproctitle", "abcd"},
 	}
 	for _, c := range cases {
-		g := append([]string{ours(t, c[0])}, c[1:]...)
-		cmd := exec.Command(g[0], g[1:]...)
-		cmd.Args[0] = c[0] // the C programs name themselves by argv[0] too
-		o, e, code := harness.Run(t, 20*time.Second, cmd)
-		cmdC := exec.Command(theirs(t, c[0]), c[1:]...)
-		cmdC.Args[0] = c[0]
-		co2, ce2, cc2 := harness.Run(t, 20*time.Second, cmdC)
-		if string(o) != string(co2) || string(e) != string(ce2) || code != cc2 {
-			t.Errorf("%v:\n C: %q %q %d\nGo: %q %q %d", c, co2, ce2, cc2, o, e, code)
-		}
+		// the C programs name themselves by argv[0] too
+		cr, gr := harness.Pair(t, c[0]).Run(t, harness.Job{Args: c[1:], Argv0: c[0]})
+		harness.Same(t, fmt.Sprint(c), cr, gr, nil)
 	}
 }
 
@@ -314,7 +309,7 @@ func TestMissingAndNonExecutableRunWarnEverySecondLikeC(t *testing.T) {
 	t.Parallel()
 	for _, mode := range []string{"missing", "noexec"} {
 		var got [2]string
-		for i, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+		for i, prog := range []string{harness.Peer(t, "supervise"), harness.Bin(t, "supervise")} {
 			dir := t.TempDir()
 			s := service(t, dir, "s", "")
 			if mode == "noexec" {
@@ -365,12 +360,12 @@ func TestSvstatSaysOneSecondsLikeC(t *testing.T) {
 	}
 	defer f.Close()
 	os.WriteFile(filepath.Join(s, "down"), nil, 0644)
-	for _, prog := range []string{theirs(t, "svstat"), ours(t, "svstat")} {
+	for _, prog := range []string{harness.Peer(t, "svstat"), harness.Bin(t, "svstat")} {
 		exact := false
 		for try := 0; try < 20 && !exact; try++ {
 			w := time.Now().Unix() - 1
 			os.WriteFile(filepath.Join(s, "supervise/status"), record(w, 0, 0, 'd'), 0644)
-			o, _, _ := run(t, prog, s)
+			o := run(t, prog, s).Stdout
 			after := time.Now().Unix()
 			n, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(o, s+": down "), " seconds\n"))
 			if err != nil || n < 1 || int64(n) > after-w {

@@ -73,13 +73,15 @@ func logThroughRestarts(t *testing.T, logRun string, restart func(lg string, pid
 	dir := t.TempDir()
 	s := service(t, dir, "s", writer)
 	service(t, dir, "s/log", logRun)
-	sc := startSvscan(t, ours(t, "svscan"), dir, binDir(t, ours(t, "supervise")))
+	sc := startSvscan(t, harness.Bin(t, "svscan"), dir, binDir(t, harness.Bin(t, "supervise")))
 	lg := filepath.Join(s, "log")
 	var summary string
 	t.Cleanup(func() {
 		if t.Failed() {
-			o, _, _ := run(t, ours(t, "svstat"), s, lg)
-			keep := filepath.Join(os.TempDir(), "tinymx-logpipe-"+strconv.Itoa(os.Getpid()))
+			o := run(t, harness.Bin(t, "svstat"), s, lg).Stdout
+			// outside the test's temp dir, which goes with the test; a
+			// name of its own, since parallel tests may fail together
+			keep, _ := os.MkdirTemp("", "tinymx-logpipe-")
 			exec.Command("cp", "-a", filepath.Join(lg, "main"), keep).Run()
 			t.Logf("svscan stderr %q\nsvstat: %s\nlog kept in %s:\n%s", stderrOf(sc), o, keep, summary)
 		}
@@ -105,8 +107,8 @@ func logThroughRestarts(t *testing.T, logRun string, restart func(lg string, pid
 // svc runs svc with opt on dir and waits for the logger after pid.
 func svc(t *testing.T, opt, dir string, pid int) int {
 	t.Helper()
-	if _, e, c := run(t, ours(t, "svc"), opt, dir); c != 0 || e != "" {
-		t.Fatalf("svc: %q %d", e, c)
+	if r := run(t, harness.Bin(t, "svc"), opt, dir); r.Code != 0 || r.Stderr != "" {
+		t.Fatalf("svc: %v", r)
 	}
 	return waitPid(t, dir, pid, 10*time.Second)
 }
@@ -170,11 +172,11 @@ func TestLogPipeKilledLoggerLosesNoMoreThanCMultilog(t *testing.T) {
 	t.Parallel()
 	t.Run("ours", func(t *testing.T) {
 		t.Parallel()
-		checkKillLoss(t, ours(t, "multilog"))
+		checkKillLoss(t, harness.Bin(t, "multilog"))
 	})
 	t.Run("C", func(t *testing.T) {
 		t.Parallel()
-		checkKillLoss(t, theirs(t, "multilog"))
+		checkKillLoss(t, harness.Peer(t, "multilog"))
 	})
 }
 
@@ -197,8 +199,8 @@ func killHeld(t *testing.T, dir, lg string, pid int, last bool) int {
 			t.Fatal(err)
 		}
 	}
-	if _, e, c := run(t, ours(t, "svc"), "-k", lg); c != 0 || e != "" {
-		t.Fatalf("svc: %q %d", e, c)
+	if r := run(t, harness.Bin(t, "svc"), "-k", lg); r.Code != 0 || r.Stderr != "" {
+		t.Fatalf("svc: %v", r)
 	}
 	harness.WaitFor(t, 10*time.Second, "the killed logger to die", func() bool { return !alive(pid) })
 	// a non-blocking open of a fifo fails (ENXIO) until its reader is in

@@ -19,7 +19,7 @@ func multilogPath(t *testing.T) string {
 	if p := filepath.Join(harness.Root(), "bin/multilog"); fileExists(p) {
 		return p
 	}
-	return theirs(t, "multilog")
+	return harness.Peer(t, "multilog")
 }
 
 func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
@@ -48,7 +48,7 @@ func envWithPath(bin string) []string {
 }
 
 // startSvscan runs svscan on dir with supervise taken from bin.
-func startSvscan(t *testing.T, svscan, dir, bin string) *exec.Cmd {
+func startSvscan(t *testing.T, svscan, dir, bin string) *harness.Proc {
 	t.Helper()
 	cmd := exec.Command(svscan, dir)
 	cmd.Env = envWithPath(bin)
@@ -137,17 +137,17 @@ func svscanTree(t *testing.T, svscan, supervise string) {
 
 func TestOurSvscanKeepsCSuperviseAndLoggerUp(t *testing.T) {
 	t.Parallel()
-	svscanTree(t, ours(t, "svscan"), theirs(t, "supervise"))
+	svscanTree(t, harness.Bin(t, "svscan"), harness.Peer(t, "supervise"))
 }
 
 func TestCSvscanKeepsOurSuperviseAndLoggerUp(t *testing.T) {
 	t.Parallel()
-	svscanTree(t, theirs(t, "svscan"), ours(t, "supervise"))
+	svscanTree(t, harness.Peer(t, "svscan"), harness.Bin(t, "supervise"))
 }
 
 func TestOurSvscanKeepsOurSuperviseAndLoggerUp(t *testing.T) {
 	t.Parallel()
-	svscanTree(t, ours(t, "svscan"), ours(t, "supervise"))
+	svscanTree(t, harness.Bin(t, "svscan"), harness.Bin(t, "supervise"))
 }
 
 // TestSvscanQuirksMatchC: a plain file named log still counts as a log
@@ -155,7 +155,7 @@ func TestOurSvscanKeepsOurSuperviseAndLoggerUp(t *testing.T) {
 // service directory keeps its supervise running. Both svscans, same words.
 func TestSvscanQuirksMatchC(t *testing.T) {
 	t.Parallel()
-	for name, pair := range map[string][2]string{"go": {ours(t, "svscan"), ours(t, "supervise")}, "c": {theirs(t, "svscan"), theirs(t, "supervise")}} {
+	for name, pair := range map[string][2]string{"go": {harness.Bin(t, "svscan"), harness.Bin(t, "supervise")}, "c": {harness.Peer(t, "svscan"), harness.Peer(t, "supervise")}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			svscanQuirks(t, pair)
@@ -196,7 +196,7 @@ func svscanQuirks(t *testing.T, pair [2]string) {
 func TestSvscanWithoutSuperviseInPathWarnsLikeC(t *testing.T) {
 	t.Parallel()
 	var got []string
-	for _, prog := range []string{theirs(t, "svscan"), ours(t, "svscan")} {
+	for _, prog := range []string{harness.Peer(t, "svscan"), harness.Bin(t, "svscan")} {
 		dir := t.TempDir()
 		service(t, dir, "a", "exec sleep 1000")
 		service(t, dir, "a/log", "exec sleep 1000")
@@ -206,7 +206,7 @@ func TestSvscanWithoutSuperviseInPathWarnsLikeC(t *testing.T) {
 		sc := harness.Start(t, cmd)
 		harness.WaitFor(t, 10*time.Second, "two warnings", func() bool { return strings.Count(stderrOf(sc), "\n") >= 2 })
 		got = append(got, stderrOf(sc))
-		if harness.Done(sc) {
+		if sc.Done() {
 			t.Fatalf("%s exited", prog)
 		}
 	}
@@ -242,7 +242,7 @@ func pipesOf(pid int) int {
 // the next scan drops the entry and closes the pipe.
 func TestSvscanStartsNewServiceAndForgetsVanishedOneWithItsPipe(t *testing.T) {
 	t.Parallel()
-	for name, pair := range map[string][2]string{"go": {ours(t, "svscan"), ours(t, "supervise")}, "c": {theirs(t, "svscan"), theirs(t, "supervise")}} {
+	for name, pair := range map[string][2]string{"go": {harness.Bin(t, "svscan"), harness.Bin(t, "supervise")}, "c": {harness.Peer(t, "svscan"), harness.Peer(t, "supervise")}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()
@@ -266,8 +266,8 @@ func TestSvscanStartsNewServiceAndForgetsVanishedOneWithItsPipe(t *testing.T) {
 			if err := os.Rename(late, moved); err != nil {
 				t.Fatal(err)
 			}
-			if o, e, c := run(t, ours(t, "svc"), "-dx", moved, filepath.Join(moved, "log")); o != "" || e != "" || c != 0 {
-				t.Fatalf("svc -dx: %q %q %d", o, e, c)
+			if r := run(t, harness.Bin(t, "svc"), "-dx", moved, filepath.Join(moved, "log")); r != (harness.Result{}) {
+				t.Fatalf("svc -dx: %v", r)
 			}
 			harness.WaitFor(t, 10*time.Second, "both supervise to exit", func() bool {
 				return !okOpen(moved) && !okOpen(filepath.Join(moved, "log"))
@@ -287,7 +287,7 @@ func TestSvscanStartsNewServiceAndForgetsVanishedOneWithItsPipe(t *testing.T) {
 // every scan; once it exists, the logger starts.
 func TestSvscanTakesRelativePathEntriesFromInsideTheServiceForItsLogger(t *testing.T) {
 	t.Parallel()
-	for name, pair := range map[string][2]string{"go": {ours(t, "svscan"), ours(t, "supervise")}, "c": {theirs(t, "svscan"), theirs(t, "supervise")}} {
+	for name, pair := range map[string][2]string{"go": {harness.Bin(t, "svscan"), harness.Bin(t, "supervise")}, "c": {harness.Peer(t, "svscan"), harness.Peer(t, "supervise")}} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			dir := t.TempDir()

@@ -32,15 +32,15 @@ while True:
 // TERM the service is restarted.
 func TestSvcHAITSendTheirSignalsToRun(t *testing.T) {
 	t.Parallel()
-	for _, pair := range [][2]string{{theirs(t, "supervise"), ours(t, "svc")}, {ours(t, "supervise"), theirs(t, "svc")}, {ours(t, "supervise"), ours(t, "svc")}} {
+	for _, pair := range [][2]string{{harness.Peer(t, "supervise"), harness.Bin(t, "svc")}, {harness.Bin(t, "supervise"), harness.Peer(t, "svc")}, {harness.Bin(t, "supervise"), harness.Bin(t, "svc")}} {
 		s := service(t, t.TempDir(), "s", signalRecorder)
 		startSupervise(t, pair[0], s)
 		pid := waitPid(t, s, 0, 10*time.Second)
 		harness.WaitFor(t, 20*time.Second, "run to set its handlers", func() bool { return fileExists(filepath.Join(s, "ready")) })
 		var want string
 		for _, step := range []struct{ opt, sig string }{{"-h", "SIGHUP"}, {"-a", "SIGALRM"}, {"-i", "SIGINT"}, {"-t", "SIGTERM"}} {
-			if o, e, c := run(t, pair[1], step.opt, s); o != "" || e != "" || c != 0 {
-				t.Fatalf("svc %s: %q %q %d", step.opt, o, e, c)
+			if r := run(t, pair[1], step.opt, s); r != (harness.Result{}) {
+				t.Fatalf("svc %s: %v", step.opt, r)
 			}
 			want += step.sig + "\n"
 			harness.WaitFor(t, 10*time.Second, step.sig+" in "+s+"/sig", func() bool {

@@ -18,7 +18,7 @@ import (
 func TestDownFileKeepsServiceDownUntilSvcU(t *testing.T) {
 	t.Parallel()
 	var lines []string
-	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+	for _, prog := range []string{harness.Peer(t, "supervise"), harness.Bin(t, "supervise")} {
 		dir := t.TempDir()
 		s := service(t, dir, "s", "exec sleep 1000")
 		os.WriteFile(filepath.Join(s, "down"), nil, 0644)
@@ -26,11 +26,10 @@ func TestDownFileKeepsServiceDownUntilSvcU(t *testing.T) {
 		if b := status(t, s); b[17] != 'd' || statusPid(t, s) != 0 {
 			t.Fatalf("%s: status % x", prog, b)
 		}
-		cmdOut, _, _ := runIn(t, dir, ours(t, "svstat"), "s")
-		lines = append(lines, normSeconds(cmdOut))
-		run(t, ours(t, "svc"), "-u", s)
+		lines = append(lines, harness.Seconds(runIn(t, dir, harness.Bin(t, "svstat"), "s").Stdout))
+		run(t, harness.Bin(t, "svc"), "-u", s)
 		waitPid(t, s, 0, 10*time.Second)
-		up, _, _ := runIn(t, dir, theirs(t, "svstat"), "s")
+		up := runIn(t, dir, harness.Peer(t, "svstat"), "s").Stdout
 		if !strings.HasSuffix(up, " seconds, normally down\n") {
 			t.Fatalf("%s: %q", prog, up)
 		}
@@ -44,7 +43,7 @@ func TestDownFileKeepsServiceDownUntilSvcU(t *testing.T) {
 // the target of a dangling supervise symlink (mode 0700); so does ours.
 func TestDanglingSuperviseSymlinkTargetIsCreated(t *testing.T) {
 	t.Parallel()
-	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+	for _, prog := range []string{harness.Peer(t, "supervise"), harness.Bin(t, "supervise")} {
 		dir := t.TempDir()
 		s := service(t, dir, "s", "exec sleep 1000")
 		target := filepath.Join(t.TempDir(), "state")
@@ -65,18 +64,18 @@ func TestDanglingSuperviseSymlinkTargetIsCreated(t *testing.T) {
 // too, without restarting it.
 func TestSvcXWaitsForTheServiceToGoDown(t *testing.T) {
 	t.Parallel()
-	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+	for _, prog := range []string{harness.Peer(t, "supervise"), harness.Bin(t, "supervise")} {
 		s := service(t, t.TempDir(), "s", "exec sleep 1000")
 		sup := startSupervise(t, prog, s)
 		pid := waitPid(t, s, 0, 10*time.Second)
-		run(t, ours(t, "svc"), "-x", s)
+		run(t, harness.Bin(t, "svc"), "-x", s)
 		// -x is read once the start's throttle second is over
 		harness.WaitFor(t, 10*time.Second, "-x to be read", func() bool { return !okBlocked(s) })
-		if harness.Done(sup) || !alive(pid) {
+		if sup.Done() || !alive(pid) {
 			t.Fatalf("%s: -x alone stopped something", prog)
 		}
-		run(t, ours(t, "svc"), "-t", s)
-		harness.WaitFor(t, 10*time.Second, prog+" to exit", func() bool { return harness.Done(sup) })
+		run(t, harness.Bin(t, "svc"), "-t", s)
+		harness.WaitFor(t, 10*time.Second, prog+" to exit", sup.Done)
 		if statusPid(t, s) != 0 {
 			t.Fatalf("%s: restarted after -x: % x", prog, status(t, s))
 		}
@@ -101,17 +100,17 @@ func okBlocked(s string) bool {
 // makes it exit.
 func TestSvcDStopsTheRetriesOfARunThatNeverStarts(t *testing.T) {
 	t.Parallel()
-	for _, prog := range []string{theirs(t, "supervise"), ours(t, "supervise")} {
+	for _, prog := range []string{harness.Peer(t, "supervise"), harness.Bin(t, "supervise")} {
 		s := service(t, t.TempDir(), "s", "")
 		sup := startSupervise(t, prog, s)
 		warnings := func() int { return strings.Count(stderrOf(sup), "\n") }
 		harness.WaitFor(t, 10*time.Second, "a failed start", func() bool { return warnings() >= 1 })
-		run(t, ours(t, "svc"), "-d", s)
+		run(t, harness.Bin(t, "svc"), "-d", s)
 		harness.WaitFor(t, 10*time.Second, "want down", func() bool { b := status(t, s); return b[17] == 'd' && statusPid(t, s) == 0 })
 		// one attempt may have been under way when -d was read
 		n := warnings()
-		run(t, ours(t, "svc"), "-x", s)
-		harness.WaitFor(t, 10*time.Second, prog+" to exit after svc -x", func() bool { return harness.Done(sup) })
+		run(t, harness.Bin(t, "svc"), "-x", s)
+		harness.WaitFor(t, 10*time.Second, prog+" to exit after svc -x", sup.Done)
 		if w := warnings(); w > n+1 {
 			t.Fatalf("%s: %d more failed starts after svc -d: %q", prog, w-n, stderrOf(sup))
 		}

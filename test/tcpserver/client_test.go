@@ -1,6 +1,7 @@
 package tcpserver
 
 import (
+	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -18,35 +19,22 @@ import (
 // echoServer accepts connections on 127.0.0.1 and writes greeting to each.
 func echoServer(t *testing.T, greeting string) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Write([]byte(greeting))
-			c.Close()
-		}
-	}()
+	l := harness.Listen(t, "127.0.0.1:0")
+	harness.Serve(t, l, func(c net.Conn) { c.Write([]byte(greeting)) })
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// runClient runs one tcpclient and masks the ports.
-func runClient(t *testing.T, bin string, env []string, port int, args ...string) string {
+// runClient runs one tcpclient and masks the ports of the environment it
+// printed and port (unless 0).
+func runClient(t *testing.T, bin string, env []string, port int, args ...string) harness.Result {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	out, errb, code := harness.Run(t, 30*time.Second, cmd)
-	s := "stdout:\n" + maskEnv(string(out)) + "stderr:\n" + string(errb) + "code: " + itoa(code)
+	m := harness.EnvPorts
 	if port > 0 {
-		s = strings.ReplaceAll(s, strconv.Itoa(port), "PORT")
+		m = harness.Masks(m, harness.Port(port))
 	}
-	return s
+	return harness.Run(t, 30*time.Second, cmd).Masked(m)
 }
 
 const clientEnvScript = `env | grep -E '^(TCP|PROTO)'; cat <&6; ls -l /proc/$$/fd | sed -n 's/.* \([67]\) -> socket:.*/\1 socket/p'`
@@ -63,7 +51,7 @@ func TestClientEnvironmentAndMessagesMatchC(t *testing.T) {
 	env := baseEnv("DNSCACHEIP="+d.IP(), "LOCALDOMAIN=")
 	port := echoServer(t, "greeting\n")
 	p := strconv.Itoa(port)
-	bins := impls(t, "tcpclient")
+	bins := harness.Pair(t, "tcpclient")
 	cases := [][]string{
 		{"-HRl0", "127.0.0.1", p, "sh", "-c", clientEnvScript},
 		{"-v", "-R", "127.0.0.1", p, "sh", "-c", clientEnvScript},
@@ -87,32 +75,30 @@ func TestClientEnvironmentAndMessagesMatchC(t *testing.T) {
 		{"-t"},
 	}
 	for _, args := range cases {
-		c := runClient(t, bins["c"], env, port, args...)
-		g := runClient(t, bins["go"], env, port, args...)
-		if c != g {
-			t.Errorf("tcpclient %q\nC:\n%s\nGo:\n%s", args, c, g)
-		}
+		c := runClient(t, bins.C, env, port, args...)
+		g := runClient(t, bins.Go, env, port, args...)
+		harness.Same(t, fmt.Sprintf("tcpclient %q", args), c, g, nil)
 	}
 }
 
 // TestClientAndServerInteroperate: Go client with C server and C client
 // with Go server see the same environments on both sides.
 func TestClientAndServerInteroperate(t *testing.T) {
-	servers := impls(t, "tcpserver")
-	clients := impls(t, "tcpclient")
-	results := map[string]string{}
-	for _, sv := range []string{"c", "go"} {
-		for _, cl := range []string{"c", "go"} {
+	servers := harness.Pair(t, "tcpserver")
+	clients := harness.Pair(t, "tcpclient")
+	results := map[string]harness.Result{}
+	for sv, server := range servers.All() {
+		for cl, client := range clients.All() {
 			dir := t.TempDir()
 			printScript(t, dir)
-			s := start(t, servers[sv], dir, baseEnv(), "-HRl0", "127.0.0.1", "0", "./print")
-			out := runClient(t, clients[cl], baseEnv(), s.port, "-HRl0", "127.0.0.1", strconv.Itoa(s.port), "sh", "-c", "cat <&6; env | grep -E '^(TCP|PROTO)' | sort")
-			results[sv+cl] = out
+			s := start(t, server, dir, baseEnv(), "-HRl0", "127.0.0.1", "0", "./print")
+			out := runClient(t, client, baseEnv(), s.Port, "-HRl0", "127.0.0.1", strconv.Itoa(s.Port), "sh", "-c", "cat <&6; env | grep -E '^(TCP|PROTO)' | sort")
+			results[sv+"/"+cl] = out
 		}
 	}
 	for k, v := range results {
-		if v != results["cc"] {
-			t.Errorf("server/client %s:\n%s\nC/C:\n%s", k, v, results["cc"])
+		if v != results["C/C"] {
+			t.Errorf("server/client %s:\n%v\nC/C:\n%v", k, v, results["C/C"])
 		}
 	}
 }
@@ -123,26 +109,19 @@ func TestClientOverIPv6SetsTCP6(t *testing.T) {
 	if !haveIPv6Loopback() {
 		t.Skip("no IPv6 loopback")
 	}
-	l, err := net.Listen("tcp6", "[::1]:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err == nil {
-			c.Close()
-		}
-	}()
+	l := harness.Listen(t, "[::1]:0")
+	harness.Serve(t, l, func(net.Conn) {})
 	port := l.Addr().(*net.TCPAddr).Port
 	got := runClient(t, harness.Bin(t, "tcpclient"), baseEnv(), port, "-v", "-HRl0", "::1", strconv.Itoa(port), "sh", "-c", "env | grep -E '^(TCP|PROTO)' | sort")
-	want := "stdout:\nPROTO=TCP6\nTCPLOCALHOST=0\nTCPLOCALIP=::1\nTCPLOCALPORT=P\nTCPREMOTEIP=::1\nTCPREMOTEPORT=P\nstderr:\ntcpclient: connected to ::1 port PORT\ncode: 0"
+	want := harness.Result{Stdout: "PROTO=TCP6\nTCPLOCALHOST=0\nTCPLOCALIP=::1\nTCPLOCALPORT=P\nTCPREMOTEIP=::1\nTCPREMOTEPORT=P\n",
+		Stderr: "tcpclient: connected to ::1 port PORT\n"}
 	if got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
+		t.Errorf("got\n%v\nwant\n%v", got, want)
 	}
 }
 
-var localPortRE = regexp.MustCompile(`local=[0-9]+`)
+// localPort masks the local port the program below prints.
+var localPort = harness.Replace(regexp.MustCompile(`local=[0-9]+`), "local=P")
 
 // TestClientIdentLocalPortAndTimeoutMatchC: -r asks the server's ident
 // port (TCPREMOTEINFO, -t bounding it), -p binds the local port, and a
@@ -153,20 +132,11 @@ func TestClientIdentLocalPortAndTimeoutMatchC(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			c.Close()
-		}
-	}()
+	harness.Serve(t, l, func(net.Conn) {})
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
 	identd(t, "127.0.113.6", "% : USERID : UNIX : server user\r\n")
 	full := strconv.Itoa(fullListener(t))
-	bins := impls(t, "tcpclient")
+	bins := harness.Pair(t, "tcpclient")
 	show := `echo "${TCPREMOTEINFO-unset} local=$TCPLOCALPORT"`
 	for _, args := range [][]string{
 		{"-Hl0", "127.0.113.6", port, "sh", "-c", show},
@@ -176,24 +146,19 @@ func TestClientIdentLocalPortAndTimeoutMatchC(t *testing.T) {
 		{"-HRl0", "-T1", "127.0.0.1", full, "true"},
 		{"-HRl0", "-T0+1", "127.0.0.1", full, "true"},
 	} {
-		var res [2]string
-		for i, impl := range []string{"c", "go"} {
-			res[i] = runClient(t, bins[impl], baseEnv(), 0, args...)
-			res[i] = localPortRE.ReplaceAllString(res[i], "local=P")
-		}
-		if res[0] != res[1] {
-			t.Errorf("tcpclient %q\nC:\n%s\nGo:\n%s", args, res[0], res[1])
-		}
-		if args[len(args)-2] == full && !strings.Contains(res[1], "port "+full+": timed out\n") {
-			t.Errorf("tcpclient %q did not time out:\n%s", args, res[1])
+		c := runClient(t, bins.C, baseEnv(), 0, args...)
+		g := runClient(t, bins.Go, baseEnv(), 0, args...)
+		harness.Same(t, fmt.Sprintf("tcpclient %q", args), c, g, localPort)
+		if args[len(args)-2] == full && !strings.Contains(g.Stderr, "port "+full+": timed out\n") {
+			t.Errorf("tcpclient %q did not time out:\n%v", args, g)
 		}
 	}
 	// -p: the program sees the local port it asked for
-	for _, impl := range []string{"c", "go"} {
+	for impl, bin := range bins.All() {
 		lp := harness.FreePort(t)
-		got := runClient(t, bins[impl], baseEnv(), 0, "-HRl0", "-p", strconv.Itoa(lp), "127.0.113.6", port, "sh", "-c", show)
-		if !strings.Contains(got, "local="+strconv.Itoa(lp)+"\n") {
-			t.Errorf("%s -p %d:\n%s", impl, lp, got)
+		got := runClient(t, bin, baseEnv(), 0, "-HRl0", "-p", strconv.Itoa(lp), "127.0.113.6", port, "sh", "-c", show)
+		if !strings.Contains(got.Stdout, "local="+strconv.Itoa(lp)+"\n") {
+			t.Errorf("%s -p %d:\n%v", impl, lp, got)
 		}
 	}
 }
@@ -233,21 +198,21 @@ func fullListener(t *testing.T) int {
 // line to a reader that left does not stop the connection.
 func TestClientRunsProgramWhenStderrIsABrokenPipe(t *testing.T) {
 	port := strconv.Itoa(echoServer(t, "greeting\n"))
-	bins := impls(t, "tcpclient")
+	bins := harness.Pair(t, "tcpclient")
 	var res [2]string
-	for i, impl := range []string{"c", "go"} {
+	for i, bin := range bins.Both() {
 		pr, pw, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
 		}
 		pr.Close()
-		cmd := exec.Command(bins[impl], "-v", "-HRl0", "127.0.0.1", port, "sh", "-c",
+		cmd := exec.Command(bin, "-v", "-HRl0", "127.0.0.1", port, "sh", "-c",
 			"cat <&6; grep '^SigIgn' /proc/self/status; exit 7")
 		cmd.Env = baseEnv()
 		cmd.Stderr = pw
-		out, _, code := harness.Run(t, 30*time.Second, cmd)
+		r := harness.Run(t, 30*time.Second, cmd)
 		pw.Close()
-		res[i] = string(out) + itoa(code)
+		res[i] = r.Stdout + strconv.Itoa(r.Code)
 	}
 	if res[0] != res[1] {
 		t.Errorf("C %q, Go %q", res[0], res[1])

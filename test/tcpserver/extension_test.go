@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"os/exec"
 	"strconv"
 	"strings"
 	"testing"
@@ -45,21 +46,21 @@ func TestServerMaxConnIPFromEnvironmentCapsOneAddress(t *testing.T) {
 	bin := harness.Bin(t, "tcpserver")
 	s := start(t, bin, t.TempDir(), baseEnv("MAXCONNIP=1", "DIEMSG=421 too many connections"),
 		"-v", "-HRl0", "127.0.0.1", "0", "sh", "-c", "echo ${MAXCONNIP-unset}; read x; echo $x")
-	a := dialFrom(t, "127.0.0.1", s.port)
+	a := dialFrom(t, "127.0.0.1", s.Port)
 	expect(t, a, "unset\n")
-	b := dialFrom(t, "127.0.0.1", s.port)
+	b := dialFrom(t, "127.0.0.1", s.Port)
 	if got := readAll(t, b); got != "421 too many connections\r\n" {
 		t.Errorf("second client from the same address read %q", got)
 	}
-	s.waitLog(t, `per-IP limit 1 reached for 127\.0\.0\.1`, 1)
-	other := dialFrom(t, "127.0.0.5", s.port)
+	waitLog(t, s, `per-IP limit 1 reached for 127\.0\.0\.1`, 1)
+	other := dialFrom(t, "127.0.0.5", s.Port)
 	expect(t, other, "unset\n")
 	a.Write([]byte("bye\n"))
 	expect(t, a, "bye\n")
-	s.waitLog(t, `end [0-9]+ status 0`, 1)
-	again := dialFrom(t, "127.0.0.1", s.port)
+	waitLog(t, s, `end [0-9]+ status 0`, 1)
+	again := dialFrom(t, "127.0.0.1", s.Port)
 	expect(t, again, "unset\n")
-	for _, l := range strings.Split(s.log.String(), "\n") {
+	for _, l := range strings.Split(s.Log.String(), "\n") {
 		if strings.Contains(l, "status: 4/") {
 			t.Errorf("refused connection still counted: %q", l)
 		}
@@ -75,14 +76,14 @@ func TestServerMaxConnIPFromRuleOverridesDefault(t *testing.T) {
 	s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "-x", "rules.cdb", "127.0.0.1", "0",
 		"sh", "-c", "echo ${MAXCONNIP-unset}${X-}; read x")
 	for i := 0; i < 2; i++ {
-		expect(t, dialFrom(t, "127.0.0.1", s.port), "unsetone\n")
+		expect(t, dialFrom(t, "127.0.0.1", s.Port), "unsetone\n")
 	}
-	if got := readAll(t, dialFrom(t, "127.0.0.1", s.port)); got != "" {
+	if got := readAll(t, dialFrom(t, "127.0.0.1", s.Port)); got != "" {
 		t.Errorf("third client read %q, want nothing (no DIEMSG)", got)
 	}
-	s.waitLog(t, `per-IP limit 2 reached for 127\.0\.0\.1`, 1)
+	waitLog(t, s, `per-IP limit 2 reached for 127\.0\.0\.1`, 1)
 	for i := 0; i < 4; i++ {
-		expect(t, dialFrom(t, "127.0.0.6", s.port), "unset\n")
+		expect(t, dialFrom(t, "127.0.0.6", s.Port), "unset\n")
 	}
 }
 
@@ -106,19 +107,19 @@ func TestServerServesIPv6WithDebianEnvironment(t *testing.T) {
 	dir := t.TempDir()
 	printScript(t, dir)
 	s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "::1", "0", "./print")
-	c, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.port), 10*time.Second)
+	c, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.Port), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	got := maskEnv(readAll(t, c))
+	got := harness.EnvPorts(readAll(t, c))
 	want := "PROTO=TCP6\nTCP6LOCALHOST=0\nTCP6LOCALIP=::1\nTCP6LOCALPORT=P\nTCP6REMOTEIP=::1\nTCP6REMOTEPORT=P\n" +
 		"TCPLOCALHOST=0\nTCPLOCALIP=::1\nTCPLOCALPORT=P\nTCPREMOTEIP=::1\nTCPREMOTEPORT=P\n"
 	if got != want {
 		t.Errorf("env\n%s\nwant\n%s", got, want)
 	}
-	s.waitLog(t, `end [0-9]+ status 0`, 1)
-	log := normal(maskLog(s.log.String()), s.port)
+	waitLog(t, s, `end [0-9]+ status 0`, 1)
+	log := logMask(s.Port)(s.Log.String())
 	wantLog := "tcpserver: status: 0/40\ntcpserver: status: 1/40\ntcpserver: pid PID from ::1\n" +
 		"tcpserver: ok PID 0:::1:P :::1::P\ntcpserver: end PID status 0\n"
 	if !strings.HasPrefix(log, wantLog) {
@@ -126,14 +127,14 @@ func TestServerServesIPv6WithDebianEnvironment(t *testing.T) {
 	}
 
 	s4 := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "::", "0", "./print")
-	got = maskEnv(talk(t, nil, s4.port, ""))
+	got = harness.EnvPorts(talk(t, nil, s4.Port, ""))
 	want = "PROTO=TCP\nTCP6LOCALHOST=0\nTCP6LOCALIP=::ffff:127.0.0.1\nTCP6LOCALPORT=P\nTCP6REMOTEIP=::ffff:127.0.0.1\nTCP6REMOTEPORT=P\n" +
 		"TCPLOCALHOST=0\nTCPLOCALIP=127.0.0.1\nTCPLOCALPORT=P\nTCPREMOTEIP=127.0.0.1\nTCPREMOTEPORT=P\n"
 	if got != want {
 		t.Errorf("v4-mapped env\n%s\nwant\n%s", got, want)
 	}
-	s4.waitLog(t, `ok [0-9]+ 0:::ffff:127\.0\.0\.1:[0-9]+ :::ffff:127\.0\.0\.1::[0-9]+`, 1)
-	s4.waitLog(t, `pid [0-9]+ from 127\.0\.0\.1\n`, 1)
+	waitLog(t, s4, `ok [0-9]+ 0:::ffff:127\.0\.0\.1:[0-9]+ :::ffff:127\.0\.0\.1::[0-9]+`, 1)
+	waitLog(t, s4, `pid [0-9]+ from 127\.0\.0\.1\n`, 1)
 }
 
 // TestServerHostZeroStaysIPv4: host 0 is 0.0.0.0 as in the stock server.
@@ -142,10 +143,10 @@ func TestServerHostZeroStaysIPv4(t *testing.T) {
 		t.Skip("no IPv6 loopback")
 	}
 	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-HRl0", "0", "0", "echo", "hi")
-	if _, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.port), 5*time.Second); err == nil {
+	if _, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.Port), 5*time.Second); err == nil {
 		t.Error("host 0 accepted an IPv6 client")
 	}
-	if got := talk(t, nil, s.port, ""); got != "hi\n" {
+	if got := talk(t, nil, s.Port, ""); got != "hi\n" {
 		t.Errorf("got %q", got)
 	}
 }
@@ -162,7 +163,7 @@ func TestServerIdleResidentSetIsSmallAfterBurst(t *testing.T) {
 	for i := 0; i < clients; i++ {
 		go func() {
 			for j := 0; j < each; j++ {
-				c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.port), 10*time.Second)
+				c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.Port), 10*time.Second)
 				if err != nil {
 					errs <- err
 					return
@@ -183,9 +184,9 @@ func TestServerIdleResidentSetIsSmallAfterBurst(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.waitLog(t, `end [0-9]+ status 0`, clients*each)
+	waitLog(t, s, `end [0-9]+ status 0`, clients*each)
 	// the burst faulted in program pages; the idle trim drops them again
-	pid := s.cmd.Process.Pid
+	pid := s.Pid()
 	harness.WaitFor(t, 15*time.Second, "idle trim (RssFile at most 512 kB)", func() bool {
 		n := statusKB(pid, "RssFile:")
 		return n >= 0 && n <= 512
@@ -226,13 +227,13 @@ func TestServerIPv6RulesMatchAddressThenColonPrefixes(t *testing.T) {
 		{"::1:deny\n:allow,X=\"default\"\n", ""},
 	} {
 		dir := t.TempDir()
-		cmd := execCommand(tcprules, dir+"/r.cdb", dir+"/r.tmp")
+		cmd := exec.Command(tcprules, dir+"/r.cdb", dir+"/r.tmp")
 		cmd.Stdin = strings.NewReader(c.rules)
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("tcprules: %v %s", err, out)
 		}
 		s := start(t, harness.Bin(t, "tcpserver"), dir, baseEnv(), "-HRl0", "-x", "r.cdb", "::1", "0", "sh", "-c", "echo $X")
-		conn, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.port), 10*time.Second)
+		conn, err := net.DialTimeout("tcp", "[::1]:"+strconv.Itoa(s.Port), 10*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -256,20 +257,20 @@ func TestServerDenyAndFailureLinesNameOneRealProcess(t *testing.T) {
 	rulesCDB(t, dir, "rules.cdb", "127.0.0.1:deny\n")
 	s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "-x", "rules.cdb", "127.0.0.1", "0", "true")
 	for i := 0; i < 5; i++ {
-		if got := talk(t, nil, s.port, ""); got != "" {
+		if got := talk(t, nil, s.Port, ""); got != "" {
 			t.Fatalf("denied client read %q", got)
 		}
 	}
-	s.waitLog(t, `end [0-9]+ status 25600`, 5)
+	waitLog(t, s, `end [0-9]+ status 25600`, 5)
 	pids := map[string]int{}
-	for _, l := range strings.Split(s.log.String(), "\n") {
+	for _, l := range strings.Split(s.Log.String(), "\n") {
 		f := strings.Fields(l)
 		if len(f) >= 3 && (f[1] == "pid" || f[1] == "deny" || f[1] == "end") {
 			pids[f[2]]++
 		}
 	}
 	if len(pids) != 5 {
-		t.Errorf("want 5 distinct pids, each on pid, deny and end lines: %v\n%s", pids, s.log.String())
+		t.Errorf("want 5 distinct pids, each on pid, deny and end lines: %v\n%s", pids, s.Log.String())
 	}
 	for p, n := range pids {
 		if n != 3 || p == "0" {
@@ -284,15 +285,15 @@ func TestServerDenyAndFailureLinesNameOneRealProcess(t *testing.T) {
 func TestServerRunsProgramAsDirectChildWithLoggedPid(t *testing.T) {
 	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-v", "-HRl0", "127.0.0.1", "0", "sh", "-c", "echo $$ $PPID")
 	for i := 0; i < 3; i++ {
-		f := strings.Fields(talk(t, nil, s.port, ""))
+		f := strings.Fields(talk(t, nil, s.Port, ""))
 		if len(f) != 2 {
 			t.Fatalf("program printed %q", f)
 		}
-		if f[1] != strconv.Itoa(s.cmd.Process.Pid) {
-			t.Errorf("program's parent is %s, not tcpserver (%d)", f[1], s.cmd.Process.Pid)
+		if f[1] != strconv.Itoa(s.Pid()) {
+			t.Errorf("program's parent is %s, not tcpserver (%d)", f[1], s.Pid())
 		}
 		for _, re := range []string{`pid ` + f[0] + ` from 127\.0\.0\.1\n`, `ok ` + f[0] + ` `, `end ` + f[0] + ` status 0\n`} {
-			s.waitLog(t, re, 1)
+			waitLog(t, s, re, 1)
 		}
 	}
 }

@@ -1,7 +1,9 @@
 package tcpserver
 
 import (
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -35,31 +37,31 @@ func holdWriter(t *testing.T, fifo string) {
 // once and cannot be read: the connection is dropped with the same warning
 // (invalid argument) and the server goes on.
 func TestServerFifoRulesDropConnectionAsC(t *testing.T) {
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, writer := range []bool{false, true} {
 		logs := map[string]string{}
-		for _, impl := range []string{"c", "go"} {
+		for impl, bin := range bins.All() {
 			dir := t.TempDir()
 			fifo := filepath.Join(dir, "tcp.cdb")
 			mkfifo(t, fifo)
 			if writer {
 				holdWriter(t, fifo)
 			}
-			s := start(t, bins[impl], dir, baseEnv(), "-v", "-HRl0", "-x", "tcp.cdb", "127.0.0.1", "0", "echo", "served")
-			if got := talk(t, nil, s.port, ""); got != "" {
+			s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "-x", "tcp.cdb", "127.0.0.1", "0", "echo", "served")
+			if got := talk(t, nil, s.Port, ""); got != "" {
 				t.Errorf("%s: served %q through an unreadable rules file", impl, got)
 			}
-			s.waitLog(t, `end [0-9]+ status`, 1)
-			s.waitLog(t, `status: 0/`, 2)
-			logs[impl] = normal(maskLog(s.log.String()), s.port)
+			waitLog(t, s, `end [0-9]+ status`, 1)
+			waitLog(t, s, `status: 0/`, 2)
+			logs[impl] = logMask(s.Port)(s.Log.String())
 			// and it goes on accepting (talk's deadline bounds a hang)
-			talk(t, nil, s.port, "")
+			talk(t, nil, s.Port, "")
 		}
-		if logs["c"] != logs["go"] {
-			t.Errorf("writer %v: log differs\nC:\n%s\nGo:\n%s", writer, logs["c"], logs["go"])
+		if logs["C"] != logs["Go"] {
+			t.Errorf("writer %v: log differs\nC:\n%s\nGo:\n%s", writer, logs["C"], logs["Go"])
 		}
-		if !strings.Contains(logs["go"], "tcpserver: warning: dropping connection, unable to read tcp.cdb: invalid argument\n") {
-			t.Errorf("writer %v: no drop warning in\n%s", writer, logs["go"])
+		if !strings.Contains(logs["Go"], "tcpserver: warning: dropping connection, unable to read tcp.cdb: invalid argument\n") {
+			t.Errorf("writer %v: no drop warning in\n%s", writer, logs["Go"])
 		}
 	}
 }
@@ -73,30 +75,27 @@ func TestServerFifoRewriteFileAsC(t *testing.T) {
 	harness.NeedRoot(t)
 	d := dnstest.StartFree(t)
 	d.AddA("www", "192.0.2.8") // and no www.example, which LOCALDOMAIN would ask
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, writer := range []bool{false, true} {
-		var res [2]string
-		for i, impl := range []string{"c", "go"} {
+		var res [2]harness.Result
+		for i, bin := range bins.Both() {
 			fifo := filepath.Join(t.TempDir(), "rewrite")
 			mkfifo(t, fifo)
 			if writer {
 				holdWriter(t, fifo)
 			}
-			cmd := execCommand(bins[impl], "-HRl0", "www", "0", "true")
+			cmd := exec.Command(bin, "-HRl0", "www", "0", "true")
 			cmd.Env = append(baseEnv(), "DNSCACHEIP="+d.IP(), "DNSREWRITEFILE="+fifo, "LOCALDOMAIN=example")
-			_, errb, code := harness.Run(t, 20*time.Second, cmd)
-			res[i] = string(errb) + itoa(code)
+			res[i] = harness.Run(t, 20*time.Second, cmd)
 		}
-		if res[0] != res[1] {
-			t.Errorf("writer %v: C %q, Go %q", writer, res[0], res[1])
-		}
-		t.Logf("writer %v: %q", writer, res[1])
+		harness.Same(t, fmt.Sprintf("writer %v", writer), res[0], res[1], nil)
+		t.Logf("writer %v: %v", writer, res[1])
 		want := "unable to bind" // www resolved: the unqualified name was asked
 		if writer {
 			want = "temporarily unable to figure out IP address for www: temporary failure"
 		}
-		if !strings.Contains(res[1], want) {
-			t.Errorf("writer %v: %q, want %q in it", writer, res[1], want)
+		if !strings.Contains(res[1].Stderr, want) {
+			t.Errorf("writer %v: %v, want %q in it", writer, res[1], want)
 		}
 	}
 }

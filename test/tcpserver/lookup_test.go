@@ -8,7 +8,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -20,9 +19,9 @@ import (
 // compare runs sc against both servers and diffs output and log.
 func compare(t *testing.T, sc scenario) string {
 	t.Helper()
-	bins := impls(t, "tcpserver")
-	cout, clog := sc.run(t, bins["c"])
-	gout, glog := sc.run(t, bins["go"])
+	bins := harness.Pair(t, "tcpserver")
+	cout, clog := sc.run(t, bins.C)
+	gout, glog := sc.run(t, bins.Go)
 	if cout != gout {
 		t.Errorf("program output differs\nC:\n%s\nGo:\n%s", cout, gout)
 	}
@@ -70,59 +69,37 @@ func TestServerUnknownHostNameIsFatal(t *testing.T) {
 	harness.NeedRoot(t)
 	d := dnstest.StartFree(t)
 	d.AddA("www.example", "127.0.0.1")
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, host := range []string{"localhost", "nonexistent.example"} {
-		var res [2]string
-		for i, impl := range []string{"c", "go"} {
-			cmd := execCommand(bins[impl], "-HRl0", host, "0", "true")
-			cmd.Env = append(baseEnv(), "DNSCACHEIP="+d.IP(), "LOCALDOMAIN=")
-			_, errb, code := harness.Run(t, 20*time.Second, cmd)
-			res[i] = string(errb) + itoa(code)
-		}
-		if res[0] != res[1] {
-			t.Errorf("%s: C %q, Go %q", host, res[0], res[1])
-		}
+		bins.Same(t, harness.Job{Args: []string{"-HRl0", host, "0", "true"}, Env: append(baseEnv(), "DNSCACHEIP="+d.IP(), "LOCALDOMAIN=")}, nil)
 	}
 	// a name DNS knows is served
-	s := start(t, bins["go"], t.TempDir(), append(baseEnv(), "DNSCACHEIP="+d.IP()), "-HRl0", "www.example", "0", "echo", "hi")
-	if got := talk(t, nil, s.port, ""); got != "hi\n" {
+	s := start(t, bins.Go, t.TempDir(), append(baseEnv(), "DNSCACHEIP="+d.IP()), "-HRl0", "www.example", "0", "echo", "hi")
+	if got := talk(t, nil, s.Port, ""); got != "hi\n" {
 		t.Errorf("got %q", got)
 	}
 }
 
 // identd answers ident queries on ip:113 with reply (the request echoed
 // first when reply starts with "%"); "" closes without a newline.
-func identd(t *testing.T, ip, reply string) *atomic.Int32 {
+func identd(t *testing.T, ip, reply string) {
 	t.Helper()
 	l, err := net.Listen("tcp", ip+":113")
 	if err != nil {
 		t.Skipf("cannot listen on %s:113: %v", ip, err)
 	}
-	var n atomic.Int32
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			n.Add(1)
-			go func() {
-				defer c.Close()
-				c.SetDeadline(time.Now().Add(10 * time.Second))
-				req, _ := bufio.NewReader(c).ReadString('\n')
-				if reply == "" {
-					return
-				}
-				r := reply
-				if strings.HasPrefix(r, "%") {
-					r = strings.TrimRight(req, "\r\n") + r[1:]
-				}
-				c.Write([]byte(r))
-			}()
+	harness.Serve(t, l, func(c net.Conn) {
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		req, _ := bufio.NewReader(c).ReadString('\n')
+		if reply == "" {
+			return
 		}
-	}()
-	return &n
+		r := reply
+		if strings.HasPrefix(r, "%") {
+			r = strings.TrimRight(req, "\r\n") + r[1:]
+		}
+		c.Write([]byte(r))
+	})
 }
 
 // TestServerIdentLookupsMatchC: TCPREMOTEINFO from an RFC 1413 server on
@@ -182,19 +159,10 @@ func TestServerIdentTimeoutIsBounded(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
+	harness.Silent(t, l)
 	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-Hl0", "-t1", "127.0.0.1", "0", "sh", "-c", "echo ${TCPREMOTEINFO-unset}")
 	t0 := time.Now()
-	got := talk(t, &net.TCPAddr{IP: net.ParseIP("127.0.113.9")}, s.port, "")
+	got := talk(t, &net.TCPAddr{IP: net.ParseIP("127.0.113.9")}, s.Port, "")
 	// -t1 waits a second for the ident answer; the upper bound only tells
 	// it from the default 26 s, with room for a loaded machine.
 	if got != "unset\n" || time.Since(t0) > 20*time.Second || time.Since(t0) < 900*time.Millisecond {
@@ -217,7 +185,7 @@ func TestServerQualifiesHostArgumentAsC(t *testing.T) {
 		t.Fatal(err)
 	}
 	none := filepath.Join(dir, "none")
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, c := range []struct {
 		host string
 		env  []string
@@ -229,19 +197,10 @@ func TestServerQualifiesHostArgumentAsC(t *testing.T) {
 		{"www", []string{"DNSREWRITEFILE=" + rewrite, "LOCALDOMAIN=example"}},
 		{"www.example", []string{"DNSREWRITEFILE=" + none, "LOCALDOMAIN="}},
 	} {
-		var res [2]string
-		for i, impl := range []string{"c", "go"} {
-			cmd := execCommand(bins[impl], "-HRl0", c.host, "0", "true")
-			cmd.Env = append(baseEnv(), append([]string{"DNSCACHEIP=" + d.IP()}, c.env...)...)
-			_, errb, code := harness.Run(t, 20*time.Second, cmd)
-			res[i] = string(errb) + itoa(code)
-		}
-		if res[0] != res[1] {
-			t.Errorf("%s %q: C %q, Go %q", c.host, c.env, res[0], res[1])
-		}
-		t.Logf("%s %q: %q", c.host, c.env, res[1])
-		if !strings.Contains(res[1], "unable to bind") && !strings.Contains(res[1], "no IP address") {
-			t.Errorf("%s %q: %q", c.host, c.env, res[1])
+		g := bins.Same(t, harness.Job{Args: []string{"-HRl0", c.host, "0", "true"}, Env: append(baseEnv(), append([]string{"DNSCACHEIP=" + d.IP()}, c.env...)...)}, nil)
+		t.Logf("%s %q: %v", c.host, c.env, g)
+		if !strings.Contains(g.Stderr, "unable to bind") && !strings.Contains(g.Stderr, "no IP address") {
+			t.Errorf("%s %q: %v", c.host, c.env, g)
 		}
 	}
 }
@@ -257,26 +216,17 @@ func TestServerSigtermServesConnectionsInProgress(t *testing.T) {
 	if err != nil {
 		t.Skip(err)
 	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			t.Cleanup(func() { c.Close() })
-		}
-	}()
-	bins := impls(t, "tcpserver")
+	harness.Silent(t, l)
+	bins := harness.Pair(t, "tcpserver")
 	res := map[string]string{}
-	for _, impl := range []string{"c", "go"} {
+	for impl, bin := range bins.All() {
 		dir := t.TempDir()
 		printScript(t, dir)
-		s := start(t, bins[impl], dir, baseEnv(), "-v", "-Hl0", "-t2", "-B", "hi\r\n", "127.0.0.1", "0", "./print")
+		s := start(t, bin, dir, baseEnv(), "-v", "-Hl0", "-t2", "-B", "hi\r\n", "127.0.0.1", "0", "./print")
 		out := make(chan string, 1)
 		go func() {
 			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.113.10")}, Timeout: 10 * time.Second}
-			c, err := d.Dial("tcp", "127.0.0.1:"+strconv.Itoa(s.port))
+			c, err := d.Dial("tcp", "127.0.0.1:"+strconv.Itoa(s.Port))
 			if err != nil {
 				out <- err.Error()
 				return
@@ -286,10 +236,9 @@ func TestServerSigtermServesConnectionsInProgress(t *testing.T) {
 			b, _ := io.ReadAll(c)
 			out <- string(b)
 		}()
-		s.waitLog(t, `status: 1/40`, 1)
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		harness.WaitFor(t, 10*time.Second, "server exit", func() bool { return s.cmd.ProcessState != nil })
-		if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		waitLog(t, s, `status: 1/40`, 1)
+		s.Process.Signal(syscall.SIGTERM)
+		if code := s.Wait(t, 10*time.Second).ExitCode(); code != 0 {
 			t.Errorf("%s: exit %d after SIGTERM", impl, code)
 		}
 		var got string
@@ -298,13 +247,13 @@ func TestServerSigtermServesConnectionsInProgress(t *testing.T) {
 		case <-time.After(harness.Patience):
 			t.Fatalf("%s: client not served", impl)
 		}
-		s.waitLog(t, `ok [0-9]+ `, 1)
-		res[impl] = maskEnv(got) + normal(maskLog(s.log.String()), s.port)
+		waitLog(t, s, `ok [0-9]+ `, 1)
+		res[impl] = harness.EnvPorts(got) + logMask(s.Port)(s.Log.String())
 	}
-	if res["c"] != res["go"] {
-		t.Errorf("client output and log differ\nC:\n%s\nGo:\n%s", res["c"], res["go"])
+	if res["C"] != res["Go"] {
+		t.Errorf("client output and log differ\nC:\n%s\nGo:\n%s", res["C"], res["Go"])
 	}
-	if !strings.Contains(res["go"], "hi\r\nPROTO=TCP\n") {
-		t.Errorf("not served:\n%s", res["go"])
+	if !strings.Contains(res["Go"], "hi\r\nPROTO=TCP\n") {
+		t.Errorf("not served:\n%s", res["Go"])
 	}
 }

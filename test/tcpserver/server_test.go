@@ -1,8 +1,6 @@
 package tcpserver
 
 import (
-	"bufio"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -53,13 +51,13 @@ func (sc scenario) run(t *testing.T, bin string) (string, string) {
 	}
 	var outs []string
 	for i := 0; i < n; i++ {
-		outs = append(outs, maskEnv(talk(t, local, s.port, "")))
+		outs = append(outs, harness.EnvPorts(talk(t, local, s.Port, "")))
 		if verbose(sc.args) {
-			s.waitLog(t, `end [0-9]+ status`, i+1)
-			s.waitLog(t, `status: 0/`, i+2)
+			waitLog(t, s, `end [0-9]+ status`, i+1)
+			waitLog(t, s, `status: 0/`, i+2)
 		}
 	}
-	return strings.Join(outs, "--\n"), normal(maskLog(s.log.String()), s.port)
+	return strings.Join(outs, "--\n"), logMask(s.Port)(s.Log.String())
 }
 
 func verbose(args []string) bool {
@@ -114,18 +112,8 @@ func TestServerEnvironmentAndLogMatchC(t *testing.T) {
 		{name: "nodelay-default", args: []string{"-v", "-HRl0"}, prog: nodelayProbe},
 		{name: "nodelay-last-wins", args: []string{"-v", "-HRl0", "-D", "-d", "-b5"}, prog: nodelayProbe},
 	}
-	bins := impls(t, "tcpserver")
 	for _, sc := range cases {
-		t.Run(sc.name, func(t *testing.T) {
-			cout, clog := sc.run(t, bins["c"])
-			gout, glog := sc.run(t, bins["go"])
-			if cout != gout {
-				t.Errorf("program output differs\nC:\n%s\nGo:\n%s", cout, gout)
-			}
-			if clog != glog {
-				t.Errorf("log differs\nC:\n%s\nGo:\n%s", clog, glog)
-			}
-		})
+		t.Run(sc.name, func(t *testing.T) { compare(t, sc) })
 	}
 }
 
@@ -154,65 +142,38 @@ var usageCases = [][]string{
 }
 
 func TestServerUsageAndStartupErrorsMatchC(t *testing.T) {
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, args := range usageCases {
-		var res [2]string
-		for i, impl := range []string{"c", "go"} {
-			cmd := exec.Command(bins[impl], args...)
-			cmd.Env = baseEnv()
-			out, errb, code := harness.Run(t, 10*time.Second, cmd)
-			res[i] = "stdout:" + string(out) + "\nstderr:" + string(errb) + "\ncode:" + itoa(code)
-		}
-		if res[0] != res[1] {
-			t.Errorf("tcpserver %q\nC:\n%s\nGo:\n%s", args, res[0], res[1])
-		}
+		bins.Same(t, harness.Job{Args: args, Env: baseEnv()}, nil)
 	}
-}
-
-func itoa(n int) string {
-	return strings.TrimSpace(strings.Replace(string(rune('0'+0)), "0", "", 1)) + intString(n)
-}
-
-func intString(n int) string {
-	if n < 0 {
-		return "-" + intString(-n)
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return intString(n/10) + string(rune('0'+n%10))
 }
 
 // TestServerPortArgumentsMatchC: "" is 0, numbers wrap modulo 65536,
 // names come from /etc/services.
 func TestServerPortArgumentsMatchC(t *testing.T) {
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, port := range []string{"", "65536", "0"} {
-		for _, impl := range []string{"c", "go"} {
+		for impl, bin := range bins.All() {
 			dir := t.TempDir()
-			s := startHostPort(t, bins[impl], dir, "127.0.0.1", port)
-			if s.port == 0 {
+			s := start(t, bin, dir, baseEnv(), "-HRl0", "127.0.0.1", port, "true")
+			if s.Port == 0 {
 				t.Errorf("%s: port %q gave port 0", impl, port)
 			}
 		}
 	}
 }
 
-func startHostPort(t *testing.T, bin, dir, host, port string) *server {
-	return start(t, bin, dir, baseEnv(), "-HRl0", host, port, "true")
-}
-
 // TestServerConcurrencyLimitHoldsUnderLoad: with -c 1 a second client is
 // accepted only after the first program exits, in both implementations.
 func TestServerConcurrencyLimitHoldsUnderLoad(t *testing.T) {
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	logs := map[string]string{}
-	for _, impl := range []string{"c", "go"} {
+	for impl, bin := range bins.All() {
 		dir := t.TempDir()
-		s := start(t, bins[impl], dir, baseEnv(), "-v", "-c1", "-HRl0", "127.0.0.1", "0", "sh", "-c", "echo go; read x; echo $x")
-		a := dial(t, s.port)
+		s := start(t, bin, dir, baseEnv(), "-v", "-c1", "-HRl0", "127.0.0.1", "0", "sh", "-c", "echo go; read x; echo $x")
+		a := dial(t, s.Port)
 		expect(t, a, "go\n")
-		b := dial(t, s.port)
+		b := dial(t, s.Port)
 		// b is queued in the kernel: its program must not start while a's runs
 		b.SetReadDeadline(time.Now().Add(300 * time.Millisecond))
 		if n, _ := b.Read(make([]byte, 10)); n > 0 {
@@ -223,15 +184,15 @@ func TestServerConcurrencyLimitHoldsUnderLoad(t *testing.T) {
 		expect(t, b, "go\n")
 		b.Write([]byte("second\n"))
 		expect(t, b, "second\n")
-		s.waitLog(t, `end [0-9]+ status`, 2)
-		s.waitLog(t, `status: 0/1`, 3)
-		logs[impl] = normal(maskLog(s.log.String()), s.port)
+		waitLog(t, s, `end [0-9]+ status`, 2)
+		waitLog(t, s, `status: 0/1`, 3)
+		logs[impl] = logMask(s.Port)(s.Log.String())
 	}
-	if logs["c"] != logs["go"] {
-		t.Errorf("log differs\nC:\n%s\nGo:\n%s", logs["c"], logs["go"])
+	if logs["C"] != logs["Go"] {
+		t.Errorf("log differs\nC:\n%s\nGo:\n%s", logs["C"], logs["Go"])
 	}
-	if !strings.Contains(logs["go"], "status: 1/1\n") {
-		t.Errorf("no status: 1/1 line:\n%s", logs["go"])
+	if !strings.Contains(logs["Go"], "status: 1/1\n") {
+		t.Errorf("no status: 1/1 line:\n%s", logs["Go"])
 	}
 }
 
@@ -244,7 +205,7 @@ func TestServerLimitHeldWithManyClients(t *testing.T) {
 	done := make(chan string, 30)
 	for i := 0; i < 30; i++ {
 		go func() {
-			c, err := net.DialTimeout("tcp", "127.0.0.1:"+itoa(s.port), 10*time.Second)
+			c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(s.Port), 10*time.Second)
 			if err != nil {
 				done <- err.Error()
 				return
@@ -266,8 +227,8 @@ func TestServerLimitHeldWithManyClients(t *testing.T) {
 			t.Fatal("clients not served")
 		}
 	}
-	s.waitLog(t, `end [0-9]+ status 0`, 30)
-	for _, l := range strings.Split(s.log.String(), "\n") {
+	waitLog(t, s, `end [0-9]+ status 0`, 30)
+	for _, l := range strings.Split(s.Log.String(), "\n") {
 		if strings.HasPrefix(l, "tcpserver: status: ") && !strings.HasSuffix(l, "/3") ||
 			strings.Contains(l, "status: 4/") {
 			t.Errorf("bad status line %q", l)
@@ -277,7 +238,7 @@ func TestServerLimitHeldWithManyClients(t *testing.T) {
 
 func dial(t *testing.T, port int) net.Conn {
 	t.Helper()
-	c, err := net.DialTimeout("tcp", "127.0.0.1:"+itoa(port), 10*time.Second)
+	c, err := net.DialTimeout("tcp", "127.0.0.1:"+strconv.Itoa(port), 10*time.Second)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -305,15 +266,14 @@ func expect(t *testing.T, c net.Conn, want string) {
 // TestServerSigtermExitsZeroLeavingChildren: SIGTERM ends the server with
 // status 0 at once; a running program keeps its connection.
 func TestServerSigtermExitsZeroLeavingChildren(t *testing.T) {
-	bins := impls(t, "tcpserver")
-	for _, impl := range []string{"c", "go"} {
+	bins := harness.Pair(t, "tcpserver")
+	for impl, bin := range bins.All() {
 		dir := t.TempDir()
-		s := start(t, bins[impl], dir, baseEnv(), "-v", "-HRl0", "127.0.0.1", "0", "sh", "-c", "echo go; read x; echo $x")
-		a := dial(t, s.port)
+		s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "127.0.0.1", "0", "sh", "-c", "echo go; read x; echo $x")
+		a := dial(t, s.Port)
 		expect(t, a, "go\n")
-		s.cmd.Process.Signal(syscall.SIGTERM)
-		harness.WaitFor(t, 10*time.Second, "server exit", func() bool { return s.cmd.ProcessState != nil })
-		if code := s.cmd.ProcessState.ExitCode(); code != 0 {
+		s.Process.Signal(syscall.SIGTERM)
+		if code := s.Wait(t, 10*time.Second).ExitCode(); code != 0 {
 			t.Errorf("%s: exit %d after SIGTERM", impl, code)
 		}
 		a.Write([]byte("still here\n"))
@@ -324,16 +284,16 @@ func TestServerSigtermExitsZeroLeavingChildren(t *testing.T) {
 // TestServerChildSeesInheritedLimitsAndSignals: RLIMIT_NOFILE and the
 // SIGPIPE disposition the program gets are the C server's.
 func TestServerChildSeesInheritedLimitsAndSignals(t *testing.T) {
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	outs := map[string]string{}
-	for _, impl := range []string{"c", "go"} {
+	for impl, bin := range bins.All() {
 		dir := t.TempDir()
-		s := start(t, bins[impl], dir, baseEnv(), "-HRl0", "127.0.0.1", "0", "sh", "-c",
+		s := start(t, bin, dir, baseEnv(), "-HRl0", "127.0.0.1", "0", "sh", "-c",
 			"ulimit -n; ulimit -Hn; grep -E '^Sig(Ign|Blk)' /proc/self/status; ls /proc/self/fd | wc -l")
-		outs[impl] = talk(t, nil, s.port, "")
+		outs[impl] = talk(t, nil, s.Port, "")
 	}
-	if outs["c"] != outs["go"] {
-		t.Errorf("child limits differ\nC:\n%s\nGo:\n%s", outs["c"], outs["go"])
+	if outs["C"] != outs["Go"] {
+		t.Errorf("child limits differ\nC:\n%s\nGo:\n%s", outs["C"], outs["Go"])
 	}
 }
 
@@ -341,18 +301,18 @@ func TestServerChildSeesInheritedLimitsAndSignals(t *testing.T) {
 // program as in the C server.
 func TestServerSwitchesUidAndGid(t *testing.T) {
 	harness.NeedRoot(t)
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, args := range [][]string{{"-u", "65534", "-g", "65534"}, {"-U"}, {"-g", "1"}} {
 		outs := map[string]string{}
-		for _, impl := range []string{"c", "go"} {
+		for impl, bin := range bins.All() {
 			dir := t.TempDir()
 			os.Chmod(dir, 0o755)
 			a := append(append([]string{}, args...), "-HRl0", "127.0.0.1", "0", "id")
-			s := start(t, bins[impl], dir, baseEnv("UID=65534", "GID=65533"), a...)
-			outs[impl] = talk(t, nil, s.port, "")
+			s := start(t, bin, dir, baseEnv("UID=65534", "GID=65533"), a...)
+			outs[impl] = talk(t, nil, s.Port, "")
 		}
-		if outs["c"] != outs["go"] {
-			t.Errorf("%q: id differs\nC: %sGo: %s", args, outs["c"], outs["go"])
+		if outs["C"] != outs["Go"] {
+			t.Errorf("%q: id differs\nC: %sGo: %s", args, outs["C"], outs["Go"])
 		}
 	}
 }
@@ -360,20 +320,20 @@ func TestServerSwitchesUidAndGid(t *testing.T) {
 // TestServerCorruptRulesDropConnection: a cdb that is not one is an
 // error for the connection (111), as in the C server.
 func TestServerCorruptRulesDropConnection(t *testing.T) {
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, content := range []string{"", "short file, not a cdb"} {
 		logs := map[string]string{}
-		for _, impl := range []string{"c", "go"} {
+		for impl, bin := range bins.All() {
 			dir := t.TempDir()
 			os.WriteFile(filepath.Join(dir, "bad.cdb"), []byte(content), 0o644)
-			s := start(t, bins[impl], dir, baseEnv(), "-v", "-HRl0", "-X", "-x", "bad.cdb", "127.0.0.1", "0", "true")
-			talk(t, nil, s.port, "")
-			s.waitLog(t, `end [0-9]+ status`, 1)
-			s.waitLog(t, `status: 0/`, 2)
-			logs[impl] = normal(maskLog(s.log.String()), s.port)
+			s := start(t, bin, dir, baseEnv(), "-v", "-HRl0", "-X", "-x", "bad.cdb", "127.0.0.1", "0", "true")
+			talk(t, nil, s.Port, "")
+			waitLog(t, s, `end [0-9]+ status`, 1)
+			waitLog(t, s, `status: 0/`, 2)
+			logs[impl] = logMask(s.Port)(s.Log.String())
 		}
-		if logs["c"] != logs["go"] {
-			t.Errorf("cdb %q: log differs\nC:\n%s\nGo:\n%s", content, logs["c"], logs["go"])
+		if logs["C"] != logs["Go"] {
+			t.Errorf("cdb %q: log differs\nC:\n%s\nGo:\n%s", content, logs["C"], logs["Go"])
 		}
 	}
 }
@@ -382,14 +342,13 @@ func TestServerCorruptRulesDropConnection(t *testing.T) {
 // SIGALRM, SIGUSR1, SIGUSR2, SIGHUP) end it with their default action, as
 // they end the C program; the Go runtime would ignore most of them.
 func TestServerDiesOfSignalsAsC(t *testing.T) {
-	bins := impls(t, "tcpserver")
+	bins := harness.Pair(t, "tcpserver")
 	for _, sig := range []syscall.Signal{syscall.SIGALRM, syscall.SIGUSR1, syscall.SIGUSR2, syscall.SIGHUP} {
 		var res [2]string
-		for i, impl := range []string{"c", "go"} {
-			s := start(t, bins[impl], t.TempDir(), baseEnv(), "-HRl0", "127.0.0.1", "0", "true")
-			s.cmd.Process.Signal(sig)
-			harness.WaitFor(t, 10*time.Second, impl+" server exit on "+sig.String(), func() bool { return s.cmd.ProcessState != nil })
-			res[i] = s.cmd.ProcessState.String() + " stderr:" + s.log.String()
+		for i, bin := range bins.Both() {
+			s := start(t, bin, t.TempDir(), baseEnv(), "-HRl0", "127.0.0.1", "0", "true")
+			s.Process.Signal(sig)
+			res[i] = s.Wait(t, 10*time.Second).String() + " stderr:" + s.Log.String()
 		}
 		if res[0] != res[1] {
 			t.Errorf("%v: C %q, Go %q", sig, res[0], res[1])
@@ -400,20 +359,16 @@ func TestServerDiesOfSignalsAsC(t *testing.T) {
 // TestServerKeepsServingWhenLogReaderGoes: SIGPIPE is ignored, so a log
 // reader that went away costs the log, not the server (as in C).
 func TestServerKeepsServingWhenLogReaderGoes(t *testing.T) {
-	bins := impls(t, "tcpserver")
-	for _, impl := range []string{"c", "go"} {
+	bins := harness.Pair(t, "tcpserver")
+	for impl, bin := range bins.All() {
 		pr, pw, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
 		}
-		cmd := exec.Command(bins[impl], "-1", "-v", "-HRl0", "127.0.0.1", "0", "echo", "hi")
+		cmd := exec.Command(bin, "-1", "-v", "-HRl0", "127.0.0.1", "0", "echo", "hi")
 		cmd.Env = baseEnv()
 		cmd.Stderr = pw
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		harness.Start(t, cmd)
+		s := harness.StartServer(t, cmd)
 		pw.Close()
 		// the first status line, then nobody reads fd 2 any more
 		pr.SetReadDeadline(time.Now().Add(10 * time.Second))
@@ -421,13 +376,8 @@ func TestServerKeepsServingWhenLogReaderGoes(t *testing.T) {
 			t.Fatalf("%s: %v", impl, err)
 		}
 		pr.Close()
-		line, _ := bufio.NewReader(io.LimitReader(out, 16)).ReadString('\n')
-		port, err := strconv.Atoi(strings.TrimSpace(line))
-		if err != nil {
-			t.Fatalf("%s printed %q for its port", impl, line)
-		}
 		for i := 0; i < 3; i++ {
-			if got := talk(t, nil, port, ""); got != "hi\n" {
+			if got := talk(t, nil, s.Port, ""); got != "hi\n" {
 				t.Errorf("%s: connection %d after the log reader left got %q", impl, i, got)
 			}
 		}

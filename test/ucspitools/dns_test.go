@@ -21,7 +21,7 @@ import (
 // address, where a listener tells which one C connected to.
 func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 	harness.NeedRoot(t)
-	tcpclient := harness.NeedPeer(t, "/usr/bin/tcpclient")
+	tcpclient := harness.Peer(t, "tcpclient")
 	srv := dnstest.StartFree(t)
 	names := []string{"www.example.test", "www.alt.test", "mail.example.test", "fixed.example.test", "www.corp.test"}
 	byIP := map[string]string{}
@@ -71,9 +71,9 @@ func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 	}
 	for _, c := range cases {
 		env := []string{"DNSCACHEIP=" + srv.IP(), "DNSREWRITEFILE=" + c.rewrite, "LOCALDOMAIN=" + c.localdomain}
-		r := run(t, tcpclient, nil, env, "-RHl0", "-T2", "--", c.name, fmt.Sprint(port), "true")
+		r := job(nil, env, "-RHl0", "-T2", "--", c.name, fmt.Sprint(port), "true").Run(t, tcpclient)
 		var cgot string
-		if r.code == 0 {
+		if r.Code == 0 {
 			select {
 			case cgot = <-accepted:
 			case <-time.After(harness.Patience):
@@ -92,7 +92,7 @@ func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 		}
 		if cgot != ggot {
 			t.Errorf("%q (LOCALDOMAIN=%q): C connected to %q (%s, exit %d %q), lib/dns gave %q (%v)",
-				c.name, c.localdomain, cgot, byIP[cgot], r.code, r.err, ggot, err)
+				c.name, c.localdomain, cgot, byIP[cgot], r.Code, r.Stderr, ggot, err)
 		}
 	}
 
@@ -101,8 +101,8 @@ func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 	srv.AddPTR("127.0.55.2", "Odd Host_1.Example.TEST")
 	for _, ip := range []string{"127.0.55.2", "127.0.55.3"} {
 		env := []string{"DNSCACHEIP=" + srv.IP(), "DNSREWRITEFILE=" + none}
-		r := run(t, tcpclient, nil, env, "-Rl0", "-T2", "--", ip, fmt.Sprint(port), "sh", "-c", `printf %s "${TCPREMOTEHOST-unset}"`)
-		if r.code == 0 {
+		r := job(nil, env, "-Rl0", "-T2", "--", ip, fmt.Sprint(port), "sh", "-c", `printf %s "${TCPREMOTEHOST-unset}"`).Run(t, tcpclient)
+		if r.Code == 0 {
 			// tcpclient connected before it ran the program: the
 			// connection is there to take, so the next one is not
 			// mistaken for this one.
@@ -116,12 +116,12 @@ func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 		t.Setenv("DNSCACHEIP", srv.IP())
 		a, _ := netip.ParseAddr(ip)
 		name, err := dns.Name4(a.As4())
-		want := string(r.out)
+		want := r.Stdout
 		if want == "unset" {
 			want = ""
 		}
 		if err != nil || name != want {
-			t.Errorf("PTR of %s: C %q (exit %d %q), lib/dns %q %v", ip, r.out, r.code, r.err, name, err)
+			t.Errorf("PTR of %s: C %q (exit %d %q), lib/dns %q %v", ip, r.Stdout, r.Code, r.Stderr, name, err)
 		}
 	}
 	dns.ResetConfig()

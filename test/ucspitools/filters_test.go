@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -25,8 +26,8 @@ func TestAddcrAndDelcrMatchCOnOddInputs(t *testing.T) {
 	t.Parallel()
 	for _, tool := range []string{"addcr", "delcr"} {
 		for name, in := range filterInputs {
-			c, g := both(t, tool, []byte(in), nil)
-			same(t, tool+" "+name, c, g, nil)
+			c, g := harness.Pair(t, tool).Run(t, job([]byte(in), nil))
+			harness.Same(t, tool+" "+name, c, g, nil)
 		}
 	}
 }
@@ -34,8 +35,8 @@ func TestAddcrAndDelcrMatchCOnOddInputs(t *testing.T) {
 func TestFiltersIgnoreTheirArguments(t *testing.T) {
 	t.Parallel()
 	for _, tool := range []string{"addcr", "delcr"} {
-		c, g := both(t, tool, []byte("a\nb"), nil, "-x", "--", "junk")
-		same(t, tool+" with arguments", c, g, nil)
+		c, g := harness.Pair(t, tool).Run(t, job([]byte("a\nb"), nil, "-x", "--", "junk"))
+		harness.Same(t, tool+" with arguments", c, g, nil)
 	}
 }
 
@@ -49,11 +50,10 @@ func TestFiltersExit111WithStdinOrStdoutClosedAsC(t *testing.T) {
 			{"", "<&- >/dev/null"}, {"", "<&- >&-"},
 		} {
 			codes := []int{}
-			for _, p := range []string{harness.NeedPeer(t, "/usr/bin/"+tool), harness.Bin(t, tool)} {
+			for _, p := range harness.Pair(t, tool).Both() {
 				cmd := exec.Command("/bin/sh", "-c", `exec "$0" `+c.redir, p)
 				cmd.Stdin = bytes.NewReader([]byte(c.in))
-				_, _, code := harness.Run(t, 10*time.Second, cmd)
-				codes = append(codes, code)
+				codes = append(codes, harness.Run(t, 10*time.Second, cmd).Code)
 			}
 			if codes[0] != codes[1] {
 				t.Errorf("%s %q %s: C exits %d, Go %d", tool, c.in, c.redir, codes[0], codes[1])
@@ -65,12 +65,12 @@ func TestFiltersExit111WithStdinOrStdoutClosedAsC(t *testing.T) {
 func TestFixcrioMatchesCInBothDirections(t *testing.T) {
 	t.Parallel()
 	for name, in := range filterInputs {
-		c, g := both(t, "fixcrio", []byte(in), nil, "cat")
-		same(t, "fixcrio cat "+name, c, g, nil)
+		c, g := harness.Pair(t, "fixcrio").Run(t, job([]byte(in), nil, "cat"))
+		harness.Same(t, "fixcrio cat "+name, c, g, nil)
 	}
 	// The program's output is fixed too, with state across packets.
-	c, g := both(t, "fixcrio", nil, nil, "sh", "-c", `printf 'one\ntwo\r'; sleep 0.05; printf '\nthree\n'`)
-	same(t, "fixcrio output side", c, g, nil)
+	c, g := harness.Pair(t, "fixcrio").Run(t, job(nil, nil, "sh", "-c", `printf 'one\ntwo\r'; sleep 0.05; printf '\nthree\n'`))
+	harness.Same(t, "fixcrio output side", c, g, nil)
 }
 
 func TestFiltersExit111WhenStdoutIsFull(t *testing.T) {
@@ -78,7 +78,7 @@ func TestFiltersExit111WhenStdoutIsFull(t *testing.T) {
 	for _, tool := range []string{"addcr", "delcr"} {
 		for _, in := range []string{"x\n", "", "\r", "ab"} {
 			codes := []int{}
-			for _, p := range []string{harness.NeedPeer(t, "/usr/bin/"+tool), harness.Bin(t, tool)} {
+			for _, p := range harness.Pair(t, tool).Both() {
 				full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 				if err != nil {
 					t.Skip("no /dev/full")
@@ -86,7 +86,7 @@ func TestFiltersExit111WhenStdoutIsFull(t *testing.T) {
 				cmd := exec.Command(p)
 				cmd.Stdin = bytes.NewReader([]byte(in))
 				cmd.Stdout = full
-				_, _, code := harness.Run(t, 10*time.Second, cmd)
+				code := harness.Run(t, 10*time.Second, cmd).Code
 				full.Close()
 				codes = append(codes, code)
 			}
@@ -101,36 +101,28 @@ func TestFiltersExit111WhenStdoutIsFull(t *testing.T) {
 	cmd := exec.Command(harness.Bin(t, "addcr"))
 	cmd.Stdin = bytes.NewReader([]byte("x\n"))
 	cmd.Stdout = full
-	if _, _, code := harness.Run(t, 10*time.Second, cmd); code != 111 {
+	if code := harness.Run(t, 10*time.Second, cmd).Code; code != 111 {
 		t.Errorf("echo x | addcr > /dev/full exits %d, want 111", code)
 	}
 }
 
 func TestFixcrioUsageAndRunFailureMatchC(t *testing.T) {
 	t.Parallel()
-	c, g := both(t, "fixcrio", nil, nil)
-	same(t, "fixcrio without program", c, g, nil)
-	c, g = both(t, "fixcrio", nil, nil, "/nonexistent/prog")
-	same(t, "fixcrio missing program", c, g, nil)
+	c, g := harness.Pair(t, "fixcrio").Run(t, job(nil, nil))
+	harness.Same(t, "fixcrio without program", c, g, nil)
+	c, g = harness.Pair(t, "fixcrio").Run(t, job(nil, nil, "/nonexistent/prog"))
+	harness.Same(t, "fixcrio missing program", c, g, nil)
 }
 
 func TestArgv0SetsProgramNameAndFailsAsC(t *testing.T) {
 	t.Parallel()
-	c, g := both(t, "argv0", nil, nil, "sh", "mysh", "-c", `echo $0`)
-	same(t, "argv0 sh mysh", c, g, nil)
-	if string(g.out) != "mysh\n" {
-		t.Errorf("argv0 printed %q", g.out)
+	c, g := harness.Pair(t, "argv0").Run(t, job(nil, nil, "sh", "mysh", "-c", `echo $0`))
+	harness.Same(t, "argv0 sh mysh", c, g, nil)
+	if g.Stdout != "mysh\n" {
+		t.Errorf("argv0 printed %q", g.Stdout)
 	}
 	for _, args := range [][]string{{}, {"sh"}, {"nonexistent-prog", "x"}, {"/etc", "x"}, {"/etc/passwd", "x"}} {
-		c, g := both(t, "argv0", nil, nil, args...)
-		same(t, "argv0 "+string(bytes.Join(toBytes(args), []byte(" "))), c, g, nil)
+		c, g := harness.Pair(t, "argv0").Run(t, job(nil, nil, args...))
+		harness.Same(t, "argv0 "+strings.Join(args, " "), c, g, nil)
 	}
-}
-
-func toBytes(s []string) [][]byte {
-	var b [][]byte
-	for _, x := range s {
-		b = append(b, []byte(x))
-	}
-	return b
 }

@@ -26,19 +26,19 @@ func rblEnv(t *testing.T, dnsIP string, extra ...string) []string {
 func TestRblsmtpdRblsmtpdVariableMatchesC(t *testing.T) {
 	t.Parallel()
 	for _, v := range []string{"you are blocked", "-go away", "", "-", "tab\there\x01\x7f", strings.Repeat("long ", 60)} {
-		c, g := both(t, "rblsmtpd", []byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=" + v}, "echo", "ran")
-		same(t, "RBLSMTPD="+v, c, g, maskPID)
+		c, g := harness.Pair(t, "rblsmtpd").Run(t, job([]byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=" + v}, "echo", "ran"))
+		harness.Same(t, "RBLSMTPD="+v, c, g, harness.Pids)
 	}
-	c, g := both(t, "rblsmtpd", []byte(smtpIn), []string{"RBLSMTPD=no ip"}, "echo", "ran")
-	same(t, "no TCPREMOTEIP", c, g, maskPID)
+	c, g := harness.Pair(t, "rblsmtpd").Run(t, job([]byte(smtpIn), []string{"RBLSMTPD=no ip"}, "echo", "ran"))
+	harness.Same(t, "no TCPREMOTEIP", c, g, harness.Pids)
 }
 
 func TestRblsmtpdTimeoutZeroWritesOnlyTheRefusal(t *testing.T) {
 	t.Parallel()
-	c, g := both(t, "rblsmtpd", []byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=-go away"}, "-t", "0", "cat")
-	same(t, "-t 0", c, g, maskPID)
-	if string(g.out) != "553 go away\r\n" {
-		t.Errorf("-t 0 wrote %q", g.out)
+	c, g := harness.Pair(t, "rblsmtpd").Run(t, job([]byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=-go away"}, "-t", "0", "cat"))
+	harness.Same(t, "-t 0", c, g, harness.Pids)
+	if g.Stdout != "553 go away\r\n" {
+		t.Errorf("-t 0 wrote %q", g.Stdout)
 	}
 }
 
@@ -53,16 +53,16 @@ func TestRblsmtpdConversationEdgeCasesMatchC(t *testing.T) {
 		"MAIL\tFROM:<a>\r\nrcpt to:<x>\r\n" + strings.Repeat("y", 3000) + "\r\nQuIt\n",
 	}
 	for _, in := range inputs {
-		c, g := both(t, "rblsmtpd", []byte(in), []string{"TCPREMOTEIP=10.0.0.1", "RBLSMTPD=blocked"}, "true")
-		same(t, "conversation "+strings.ToValidUTF8(in[:min(len(in), 20)], "?"), c, g, maskPID)
+		c, g := harness.Pair(t, "rblsmtpd").Run(t, job([]byte(in), []string{"TCPREMOTEIP=10.0.0.1", "RBLSMTPD=blocked"}, "true"))
+		harness.Same(t, "conversation "+strings.ToValidUTF8(in[:min(len(in), 20)], "?"), c, g, harness.Pids)
 	}
 }
 
 func TestRblsmtpdUsageMatchesC(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{}, {"-x"}, {"-t"}, {"-R", "true"}, {"--"}, {"-b"}, {"/nonexistent/smtpd"}} {
-		c, g := both(t, "rblsmtpd", nil, nil, args...)
-		same(t, "rblsmtpd "+strings.Join(args, " "), c, g, nil)
+		c, g := harness.Pair(t, "rblsmtpd").Run(t, job(nil, nil, args...))
+		harness.Same(t, "rblsmtpd "+strings.Join(args, " "), c, g, nil)
 	}
 }
 
@@ -72,8 +72,8 @@ func TestRblsmtpdDoubleDashWordEndsOptionsAsSgetopt(t *testing.T) {
 	t.Parallel()
 	for _, args := range [][]string{{"--x", "echo", "hi"}, {"-b", "--x", "echo", "hi"}, {"-b--x", "echo"},
 		{"-t", "--x", "echo", "hi"}, {"--", "--x"}, {"---", "echo", "-b"}} {
-		c, g := both(t, "rblsmtpd", nil, []string{"RBLSMTPD="}, args...)
-		same(t, "rblsmtpd "+strings.Join(args, " "), c, g, nil)
+		c, g := harness.Pair(t, "rblsmtpd").Run(t, job(nil, []string{"RBLSMTPD="}, args...))
+		harness.Same(t, "rblsmtpd "+strings.Join(args, " "), c, g, nil)
 	}
 }
 
@@ -82,15 +82,9 @@ func TestRblsmtpdDoubleDashWordEndsOptionsAsSgetopt(t *testing.T) {
 func TestRblsmtpdOptionErrorNamesArgv0AsSgetopt(t *testing.T) {
 	t.Parallel()
 	for _, name := range []string{"myrbl", "/x/y/other", "", "dir/"} {
-		var rs []result
-		for _, p := range []string{harness.NeedPeer(t, "/usr/bin/rblsmtpd"), harness.Bin(t, "rblsmtpd")} {
-			cmd := exec.Command(p, "-x", "true")
-			cmd.Args[0] = name
-			var r result
-			r.out, r.err, r.code = harness.Run(t, 10*time.Second, cmd)
-			rs = append(rs, r)
-		}
-		same(t, "rblsmtpd as "+name, rs[0], rs[1], nil)
+		j := harness.Job{Args: []string{"-x", "true"}, Argv0: name}
+		c, g := harness.Pair(t, "rblsmtpd").Run(t, j)
+		harness.Same(t, "rblsmtpd as "+name, c, g, nil)
 	}
 }
 
@@ -120,8 +114,8 @@ func TestRblsmtpdLookupsMatchC(t *testing.T) {
 	}
 	for _, args := range cases {
 		full := append(append([]string{}, args...), "echo", "ran")
-		c, g := both(t, "rblsmtpd", []byte(smtpIn), rblEnv(t, srv.IP()), full...)
-		same(t, "rblsmtpd "+strings.Join(args, " "), c, g, maskPID)
+		c, g := harness.Pair(t, "rblsmtpd").Run(t, job([]byte(smtpIn), rblEnv(t, srv.IP()), full...))
+		harness.Same(t, "rblsmtpd "+strings.Join(args, " "), c, g, harness.Pids)
 	}
 }
 
@@ -149,24 +143,17 @@ func TestRblsmtpdLookupFailuresMatchC(t *testing.T) {
 		{srv.IP(), []string{"-b", "-r", "rbl.test", "-r", "b.test"}},
 		{srv.IP(), []string{"-a", "anti.test", "-r", "b.test"}},
 	}
-	cpath, gpath := harness.NeedPeer(t, "/usr/bin/rblsmtpd"), harness.Bin(t, "rblsmtpd")
-	var pending [][2]<-chan result
+	rbl := harness.Pair(t, "rblsmtpd")
+	var pending [][2]func() harness.Result
 	for _, c := range cases {
 		full := append(append([]string{}, c.args...), "echo", "ran")
-		env := rblEnv(t, c.ip)
-		pending = append(pending, [2]<-chan result{
-			start(t, cpath, []byte(smtpIn), env, full...),
-			start(t, gpath, []byte(smtpIn), env, full...),
-		})
+		j := job([]byte(smtpIn), rblEnv(t, c.ip), full...)
+		pending = append(pending, [2]func() harness.Result{j.Start(t, rbl.C), j.Start(t, rbl.Go)})
 	}
 	for i, p := range pending {
-		c, g := <-p[0], <-p[1]
+		c, g := p[0](), p[1]()
 		what := "DNS " + cases[i].ip + ": rblsmtpd " + strings.Join(cases[i].args, " ")
-		if c.code == -2 || g.code == -2 {
-			t.Errorf("%s: did not finish in time", what)
-			continue
-		}
-		same(t, what, c, g, maskPID)
+		harness.Same(t, what, c, g, harness.Pids)
 	}
 }
 
@@ -178,30 +165,30 @@ func TestRblsmtpdLooksUpIPv6ClientsInNibbleForm(t *testing.T) {
 	srv.AddTXT("4.3.2.1.rbl.test", "v4 listed")
 	for ip, want := range map[string]string{"2001:db8::1": "451 v6 listed", "::ffff:1.2.3.4": "451 v4 listed", "2001:db8::2": ""} {
 		env := append(rblEnv(t, srv.IP()), "TCPREMOTEIP="+ip)
-		r := run(t, harness.Bin(t, "rblsmtpd"), []byte("QUIT\r\n"), env, "-t0", "-r", "rbl.test", "echo", "ran")
-		got := strings.TrimSuffix(string(r.out), "\r\n")
+		r := job([]byte("QUIT\r\n"), env, "-t0", "-r", "rbl.test", "echo", "ran").Run(t, harness.Bin(t, "rblsmtpd"))
+		got := strings.TrimSuffix(r.Stdout, "\r\n")
 		if want == "" {
 			want = "ran\n"
-			got = string(r.out)
+			got = r.Stdout
 		}
-		if got != want || r.code != 0 {
-			t.Errorf("TCPREMOTEIP=%s: %q exit %d, want %q", ip, r.out, r.code, want)
+		if got != want || r.Code != 0 {
+			t.Errorf("TCPREMOTEIP=%s: %q exit %d, want %q", ip, r.Stdout, r.Code, want)
 		}
-		if want != "ran\n" && !strings.Contains(string(r.err), "rblsmtpd: "+ip+" pid ") {
-			t.Errorf("log line %q does not show the raw address", r.err)
+		if want != "ran\n" && !strings.Contains(r.Stderr, "rblsmtpd: "+ip+" pid ") {
+			t.Errorf("log line %q does not show the raw address", r.Stderr)
 		}
 	}
 }
 
 func TestRblsmtpdGarbageTimeoutMeansZeroAsC(t *testing.T) {
 	t.Parallel()
-	c, g := both(t, "rblsmtpd", []byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=blocked"}, "-tabc", "true")
-	same(t, "-tabc", c, g, maskPID)
+	c, g := harness.Pair(t, "rblsmtpd").Run(t, job([]byte(smtpIn), []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=blocked"}, "-tabc", "true"))
+	harness.Same(t, "-tabc", c, g, harness.Pids)
 }
 
 func TestRblsmtpdConversationEndsSilentlyAfterTimeout(t *testing.T) {
 	t.Parallel()
-	for _, p := range []string{harness.NeedPeer(t, "/usr/bin/rblsmtpd"), harness.Bin(t, "rblsmtpd")} {
+	for _, p := range harness.Pair(t, "rblsmtpd").Both() {
 		r, w, err := os.Pipe()
 		if err != nil {
 			t.Fatal(err)
@@ -212,10 +199,10 @@ func TestRblsmtpdConversationEndsSilentlyAfterTimeout(t *testing.T) {
 		cmd.Stdin = r
 		cmd.Env = []string{"TCPREMOTEIP=1.2.3.4", "RBLSMTPD=blocked"}
 		start := time.Now()
-		out, _, code := harness.Run(t, 10*time.Second, cmd)
+		res := harness.Run(t, 10*time.Second, cmd)
 		r.Close()
-		if code != 0 || string(out) != "220 rblsmtpd.local\r\n250 rblsmtpd.local\r\n451 blocked\r\n" {
-			t.Errorf("%s: exit %d, output %q", p, code, out)
+		if res.Code != 0 || res.Stdout != "220 rblsmtpd.local\r\n250 rblsmtpd.local\r\n451 blocked\r\n" {
+			t.Errorf("%s: exit %d, output %q", p, res.Code, res.Stdout)
 		}
 		if d := time.Since(start); d < 900*time.Millisecond {
 			t.Errorf("%s: ended after %v, before its timeout", p, d)

@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -15,10 +14,10 @@ import (
 
 // directions splits a recordio log into its "<" and ">" lines without the
 // PID, and returns the PID prefixes seen.
-func directions(t *testing.T, log []byte) (in, out []string, pids map[string]bool) {
+func directions(t *testing.T, log string) (in, out []string, pids map[string]bool) {
 	t.Helper()
 	pids = map[string]bool{}
-	for _, l := range strings.SplitAfter(string(log), "\n") {
+	for _, l := range strings.SplitAfter(log, "\n") {
 		if l == "" {
 			continue
 		}
@@ -55,20 +54,13 @@ func rebuild(lines []string) string {
 	return b.String()
 }
 
-func runFromFile(t *testing.T, path string, input []byte, args ...string) result {
+// runFromFile runs path with input in a regular file: read in packets of
+// its own choosing, not of the pipe's.
+func runFromFile(t *testing.T, path string, input []byte, args ...string) harness.Result {
 	t.Helper()
-	f := filepath.Join(t.TempDir(), "in")
-	os.WriteFile(f, input, 0644)
-	in, err := os.Open(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer in.Close()
-	cmd := exec.Command(path, args...)
-	cmd.Stdin = in
-	cmd.Env = []string{"PATH=/usr/bin:/bin"}
-	out, errb, code := harness.Run(t, 30*time.Second, cmd)
-	return result{out, errb, code}
+	j := job(input, nil, args...)
+	j.StdinFile = true
+	return j.Run(t, path)
 }
 
 func TestRecordioLogsEachPacketLineByLine(t *testing.T) {
@@ -76,14 +68,14 @@ func TestRecordioLogsEachPacketLineByLine(t *testing.T) {
 	prog := []string{"sh", "-c", `cat >/dev/null; printf 'a\nb\n\nc'`}
 	input := []byte("hello\nwor")
 	var logs [2][2][]string
-	for i, p := range []string{harness.NeedPeer(t, "/usr/bin/recordio"), harness.Bin(t, "recordio")} {
+	for i, p := range []string{harness.Peer(t, "recordio"), harness.Bin(t, "recordio")} {
 		r := runFromFile(t, p, input, prog...)
-		if r.code != 0 || string(r.out) != "a\nb\n\nc" {
-			t.Errorf("%s: exit %d, stdout %q", p, r.code, r.out)
+		if r.Code != 0 || r.Stdout != "a\nb\n\nc" {
+			t.Errorf("%s: exit %d, stdout %q", p, r.Code, r.Stdout)
 		}
-		in, out, pids := directions(t, r.err)
+		in, out, pids := directions(t, r.Stderr)
 		if len(pids) != 1 {
-			t.Errorf("%s: several PIDs in %q", p, r.err)
+			t.Errorf("%s: several PIDs in %q", p, r.Stderr)
 		}
 		logs[i] = [2][]string{in, out}
 	}
@@ -101,9 +93,9 @@ func TestRecordioLogsEachPacketLineByLine(t *testing.T) {
 
 func TestRecordioPrefixIsTheProgramsPID(t *testing.T) {
 	t.Parallel()
-	r := run(t, harness.Bin(t, "recordio"), nil, nil, "sh", "-c", "echo $$")
-	pid := strings.TrimSpace(string(r.out))
-	_, _, pids := directions(t, r.err)
+	r := job(nil, nil, "sh", "-c", "echo $$").Run(t, harness.Bin(t, "recordio"))
+	pid := strings.TrimSpace(r.Stdout)
+	_, _, pids := directions(t, r.Stderr)
 	if len(pids) != 1 || !pids[pid] {
 		t.Errorf("program pid %s, log pids %v", pid, pids)
 	}
@@ -117,10 +109,10 @@ func TestRecordioSplitsAt256BytesAndPassesBulkData(t *testing.T) {
 		data.WriteString("\r\n")
 	}
 	r := runFromFile(t, harness.Bin(t, "recordio"), data.Bytes(), "cat")
-	if r.code != 0 || !bytes.Equal(r.out, data.Bytes()) {
-		t.Fatalf("exit %d, %d bytes out of %d", r.code, len(r.out), data.Len())
+	if r.Code != 0 || r.Stdout != data.String() {
+		t.Fatalf("exit %d, %d bytes out of %d", r.Code, len(r.Stdout), data.Len())
 	}
-	in, out, _ := directions(t, r.err)
+	in, out, _ := directions(t, r.Stderr)
 	if rebuild(in) != data.String() || rebuild(out) != data.String() {
 		t.Errorf("log does not rebuild the data")
 	}
@@ -131,8 +123,8 @@ func TestRecordioSplitsAt256BytesAndPassesBulkData(t *testing.T) {
 	}
 	// The file is read in 256-byte packets: the first line of input has
 	// 0 bytes + CRLF, and the first packet ends mid-line.
-	c := runFromFile(t, harness.NeedPeer(t, "/usr/bin/recordio"), data.Bytes(), "cat")
-	cin, _, _ := directions(t, c.err)
+	c := runFromFile(t, harness.Peer(t, "recordio"), data.Bytes(), "cat")
+	cin, _, _ := directions(t, c.Stderr)
 	if strings.Join(cin, "") != strings.Join(in, "") {
 		t.Errorf("input logs of C and Go differ")
 	}
@@ -140,19 +132,19 @@ func TestRecordioSplitsAt256BytesAndPassesBulkData(t *testing.T) {
 
 func TestRecordioUsageAndRunFailureMatchC(t *testing.T) {
 	t.Parallel()
-	c, g := both(t, "recordio", nil, nil)
-	same(t, "recordio without program", c, g, nil)
-	c, g = both(t, "recordio", nil, nil, "/nonexistent/prog")
-	fatal := func(b []byte) []byte {
-		for _, l := range strings.SplitAfter(string(b), "\n") {
+	c, g := harness.Pair(t, "recordio").Run(t, job(nil, nil))
+	harness.Same(t, "recordio without program", c, g, nil)
+	c, g = harness.Pair(t, "recordio").Run(t, job(nil, nil, "/nonexistent/prog"))
+	fatal := func(s string) string {
+		for _, l := range strings.SplitAfter(s, "\n") {
 			if strings.HasPrefix(l, "recordio: ") {
-				return []byte(l)
+				return l
 			}
 		}
-		return nil
+		return ""
 	}
-	if c.code != g.code || !bytes.Equal(fatal(c.err), fatal(g.err)) {
-		t.Errorf("missing program: C %d %q, Go %d %q", c.code, c.err, g.code, g.err)
+	if c.Code != g.Code || fatal(c.Stderr) != fatal(g.Stderr) {
+		t.Errorf("missing program: C %d %q, Go %d %q", c.Code, c.Stderr, g.Code, g.Stderr)
 	}
 }
 
@@ -175,7 +167,7 @@ func TestRecordioAndFixcrioWorkAfterTheirBinaryIsRemoved(t *testing.T) {
 			t.Fatal(err)
 		}
 		os.Remove(p)
-		var r result
+		var r harness.Result
 		// Exec the removed file through its descriptor (fd 3 in the child).
 		// A parallel test's fork may briefly hold the copy's write
 		// descriptor (ETXTBSY): retry a few times.
@@ -184,16 +176,16 @@ func TestRecordioAndFixcrioWorkAfterTheirBinaryIsRemoved(t *testing.T) {
 			cmd.Args[0] = tool
 			cmd.ExtraFiles = []*os.File{f}
 			cmd.Stdin = strings.NewReader("in\n")
-			r.out, r.err, r.code = harness.Run(t, 30*time.Second, cmd)
-			if !bytes.Contains(r.err, []byte("text busy")) {
+			r = harness.Run(t, 30*time.Second, cmd)
+			if !strings.Contains(r.Stderr, "text busy") {
 				break
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
 		f.Close()
 		want := map[string]string{"recordio": "in\nout\n", "fixcrio": "in\r\nout\r\n"}[tool]
-		if r.code != 0 || string(r.out) != want {
-			t.Errorf("%s from a removed file: exit %d, stdout %q, stderr %q; want exit 0, %q", tool, r.code, r.out, r.err, want)
+		if r.Code != 0 || r.Stdout != want {
+			t.Errorf("%s from a removed file: exit %d, stdout %q, stderr %q; want exit 0, %q", tool, r.Code, r.Stdout, r.Stderr, want)
 		}
 	}
 }
@@ -207,12 +199,10 @@ func TestRecordioLogsInputEOFBeforeOutputEOFWhenBothAreReady(t *testing.T) {
 	t.Parallel()
 	for _, p := range []string{harness.Bin(t, "recordio")} {
 		for range 8 {
-			r := run(t, p, nil, nil, "true")
-			if got := string(pidPrefixRE.ReplaceAll(r.err, nil)); r.code != 0 || got != "< [EOF]\n> [EOF]\n" {
-				t.Fatalf("%s true </dev/null: exit %d, log %q; want \"< [EOF]\\n> [EOF]\\n\"", p, r.code, got)
+			r := job(nil, nil, "true").Run(t, p)
+			if got := harness.PidPrefixes(r.Stderr); r.Code != 0 || got != "< [EOF]\n> [EOF]\n" {
+				t.Fatalf("%s true </dev/null: exit %d, log %q; want \"< [EOF]\\n> [EOF]\\n\"", p, r.Code, got)
 			}
 		}
 	}
 }
-
-var pidPrefixRE = regexp.MustCompile(`(?m)^[0-9]+ `)

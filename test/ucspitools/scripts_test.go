@@ -147,7 +147,7 @@ func ourScripts(t *testing.T) string {
 	}
 	tcpclient := filepath.Join(harness.Root(), "bin", "tcpclient")
 	if _, err := os.Stat(tcpclient); err != nil {
-		tcpclient = harness.NeedPeer(t, "/usr/bin/tcpclient")
+		tcpclient = harness.Peer(t, "tcpclient")
 	}
 	os.Symlink(tcpclient, filepath.Join(bindir, "tcpclient"))
 	for _, s := range []string{"tcpcat", "who@", "date@", "finger@", "http@", "mconnect"} {
@@ -168,7 +168,7 @@ func TestScriptsAreDebiansTextWithOnlyInstallPathsToSubstitute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		theirs, err := os.ReadFile(harness.NeedPeer(t, "/usr/bin/"+s))
+		theirs, err := os.ReadFile(harness.Peer(t, s))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -205,16 +205,16 @@ func TestScriptClientsTalkAsDebiansDo(t *testing.T) {
 		for _, n := range []string{"finger", "http", "smtp"} {
 			before[n] = len(f.got(n))
 		}
-		cr := run(t, harness.NeedPeer(t, "/usr/bin/"+c.script), []byte(c.stdin), nil, c.args...)
+		cr := job([]byte(c.stdin), nil, c.args...).Run(t, harness.Peer(t, c.script))
 		sent := map[string][]byte{}
 		for _, n := range []string{"finger", "http", "smtp"} {
 			harness.WaitFor(t, 5*time.Second, "the server to record", func() bool { return len(f.got(n)) >= before[n] })
 			sent[n] = f.got(n)[before[n]:]
 			before[n] = len(f.got(n))
 		}
-		gr := run(t, filepath.Join(dir, c.script), []byte(c.stdin), nil, c.args...)
-		same(t, c.script+" "+strings.Join(c.args, " "), cr, gr, nil)
-		if len(gr.out) == 0 {
+		gr := job([]byte(c.stdin), nil, c.args...).Run(t, filepath.Join(dir, c.script))
+		harness.Same(t, c.script+" "+strings.Join(c.args, " "), cr, gr, nil)
+		if len(gr.Stdout) == 0 {
 			t.Errorf("%s printed nothing", c.script)
 		}
 		for _, n := range []string{"finger", "http", "smtp"} {

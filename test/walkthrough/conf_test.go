@@ -17,8 +17,8 @@ import (
 func conf(t *testing.T, env []string, args ...string) (string, int) {
 	cmd := exec.Command(harness.Bin(t, "qmail-smtpd-conf"), args...)
 	cmd.Env = append(os.Environ(), env...)
-	_, errb, code := harness.Run(t, 10*time.Second, cmd)
-	return string(errb), code
+	r := harness.Run(t, 10*time.Second, cmd)
+	return r.Stderr, r.Code
 }
 
 func TestQmailSmtpdConfUsageExits100(t *testing.T) {

@@ -39,7 +39,7 @@ func TestMakeRunServesMailAndCtrlCStopsTheTreeCleanly(t *testing.T) {
 	cmd := exec.Command(filepath.Join(harness.Root(), "demo/run.sh"))
 	cmd.Env = append(os.Environ(), "RUNDIR="+rundir, "PORT="+strconv.Itoa(port))
 	cmd.Stdout, cmd.Stderr = &out, &out
-	harness.Start(t, cmd)
+	demo := harness.Start(t, cmd)
 	// svscan runs in a process group of its own: make sure it dies with the test
 	t.Cleanup(func() {
 		for _, pid := range processesMentioning(rundir) {
@@ -58,8 +58,8 @@ func TestMakeRunServesMailAndCtrlCStopsTheTreeCleanly(t *testing.T) {
 		t.Fatalf("%d messages in the demo Maildir", len(n))
 	}
 
-	syscall.Kill(cmd.Process.Pid, syscall.SIGINT) // what Ctrl-C sends the script
-	harness.WaitFor(t, 20*time.Second, "make run to stop", func() bool { return harness.Done(cmd) })
+	syscall.Kill(demo.Pid(), syscall.SIGINT) // what Ctrl-C sends the script
+	harness.WaitFor(t, 20*time.Second, "make run to stop", demo.Done)
 	if !strings.Contains(out.String(), "make run: stopped") {
 		t.Fatalf("no clean stop:\n%s", out.String())
 	}

@@ -36,7 +36,7 @@ type service struct {
 	scan  string
 	port  int
 	env   []string // PATH with ./bin first, QMAILHOME
-	svscn *exec.Cmd
+	svscn *harness.Proc
 }
 
 func ensureAccount(t *testing.T, name string) {
@@ -84,16 +84,15 @@ func must(t *testing.T, err error) {
 }
 
 // run runs a command in dir and fails the test unless it exits 0.
-func (s *service) run(timeout time.Duration, dir string, argv ...string) []byte {
+func (s *service) run(timeout time.Duration, dir string, argv ...string) {
 	s.t.Helper()
 	cmd := exec.Command(argv[0], argv[1:]...)
 	cmd.Dir = dir
 	cmd.Env = s.env
-	out, errb, code := harness.Run(s.t, timeout, cmd)
-	if code != 0 {
-		s.t.Fatalf("%q exited %d: %s%s", argv, code, out, errb)
+	r := harness.Run(s.t, timeout, cmd)
+	if r.Code != 0 {
+		s.t.Fatalf("%q: %v", argv, r)
 	}
-	return out
 }
 
 // start links D into the scan directory and starts svscan (ours, or the
@@ -179,10 +178,10 @@ func (s *service) maildir() []string {
 // swaks sends one message and returns its transcript and exit code.
 func (s *service) swaks(args ...string) (string, int) {
 	s.t.Helper()
-	swaks := harness.NeedPeer(s.t, "/usr/bin/swaks")
+	swaks := harness.Peer(s.t, "swaks")
 	argv := append([]string{"--server", "127.0.0.1", "--port", strconv.Itoa(s.port), "--timeout", "20"}, args...)
-	out, errb, code := harness.Run(s.t, 30*time.Second, exec.Command(swaks, argv...))
-	return string(out) + string(errb), code
+	r := harness.Run(s.t, 30*time.Second, exec.Command(swaks, argv...))
+	return r.Stdout + r.Stderr, r.Code
 }
 
 // children maps each pid to its parent's, from /proc.
