@@ -6,11 +6,11 @@
 // a run (result.go); a C/Go pair run on one Job and compared (pair.go) once
 // Masks have hidden pids, ports, inodes and times (mask.go); a Server that
 // bound port 0 and printed its port (server.go); listeners that serve or stay
-// Silent (listener.go).
+// Silent (listener.go); loopback addresses and ports of a test's own
+// (loopback.go).
 package harness
 
 import (
-	"net"
 	"os"
 	"path/filepath"
 	"sync"
@@ -107,16 +107,4 @@ func WaitFor(t testing.TB, timeout time.Duration, what string, cond func() bool)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// FreePort finds a free TCP port on 127.0.0.1, for programs that cannot be
-// told to bind port 0 and report it.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
 }

@@ -128,20 +128,21 @@ var localPort = harness.Replace(regexp.MustCompile(`local=[0-9]+`), "local=P")
 // connection that times out (-T) is reported as the C program does.
 func TestClientIdentLocalPortAndTimeoutMatchC(t *testing.T) {
 	harness.NeedRoot(t)
-	l, err := net.Listen("tcp", "127.0.113.6:0")
+	srv := harness.Loopback(t) // its ident server is on port 113
+	l, err := net.Listen("tcp", srv+":0")
 	if err != nil {
 		t.Skip(err)
 	}
 	harness.Serve(t, l, func(net.Conn) {})
 	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
-	identd(t, "127.0.113.6", "% : USERID : UNIX : server user\r\n")
+	identd(t, srv, "% : USERID : UNIX : server user\r\n")
 	full := strconv.Itoa(fullListener(t))
 	bins := harness.Pair(t, "tcpclient")
 	show := `echo "${TCPREMOTEINFO-unset} local=$TCPLOCALPORT"`
 	for _, args := range [][]string{
-		{"-Hl0", "127.0.113.6", port, "sh", "-c", show},
-		{"-Hl0", "-t3", "127.0.113.6", port, "sh", "-c", show},
-		{"-Hl0", "-r", "-R", "127.0.113.6", port, "sh", "-c", show},
+		{"-Hl0", srv, port, "sh", "-c", show},
+		{"-Hl0", "-t3", srv, port, "sh", "-c", show},
+		{"-Hl0", "-r", "-R", srv, port, "sh", "-c", show},
 		{"-Hl0", "-R", "-r", "127.0.0.1", strconv.Itoa(echoServer(t, "")), "sh", "-c", show},
 		{"-HRl0", "-T1", "127.0.0.1", full, "true"},
 		{"-HRl0", "-T0+1", "127.0.0.1", full, "true"},
@@ -153,10 +154,11 @@ func TestClientIdentLocalPortAndTimeoutMatchC(t *testing.T) {
 			t.Errorf("tcpclient %q did not time out:\n%v", args, g)
 		}
 	}
-	// -p: the program sees the local port it asked for
+	// -p: the program sees the local port it asked for, bound on srv (-i),
+	// the test's own address, where no other test can take the port first
 	for impl, bin := range bins.All() {
-		lp := harness.FreePort(t)
-		got := runClient(t, bin, baseEnv(), 0, "-HRl0", "-p", strconv.Itoa(lp), "127.0.113.6", port, "sh", "-c", show)
+		lp := harness.FixedPort(t, srv)
+		got := runClient(t, bin, baseEnv(), 0, "-HRl0", "-i", srv, "-p", strconv.Itoa(lp), srv, port, "sh", "-c", show)
 		if !strings.Contains(got.Stdout, "local="+strconv.Itoa(lp)+"\n") {
 			t.Errorf("%s -p %d:\n%v", impl, lp, got)
 		}

@@ -80,7 +80,8 @@ func TestServerUnknownHostNameIsFatal(t *testing.T) {
 	}
 }
 
-// identd answers ident queries on ip:113 with reply (the request echoed
+// identd answers ident queries on ip:113 (ip from harness.Loopback: port
+// 113 is fixed, so the address must be the test's own) with reply (the request echoed
 // first when reply starts with "%"); "" closes without a newline.
 func identd(t *testing.T, ip, reply string) {
 	t.Helper()
@@ -106,20 +107,22 @@ func identd(t *testing.T, ip, reply string) {
 // the client's address, and info@ rules.
 func TestServerIdentLookupsMatchC(t *testing.T) {
 	harness.NeedRoot(t)
-	rules := "joesmith@127.0.113.1:allow,X=\"byinfo\"\n@127.0.113.2:allow,X=\"emptyinfo\"\n:allow,X=\"default\"\n"
-	replies := []struct{ ip, reply, want string }{
-		{"127.0.113.1", "% : USERID : UNIX : joe smith\r\n", "X=byinfo"},
-		{"127.0.113.2", "% : ERROR : NO-USER\r\n", "X=emptyinfo"},
-		{"127.0.113.3", "", "X=default"},
-		{"127.0.113.4", "% : USERID : UNIX,x : a:b:c \t" + strings.Repeat("z", 300) + "\r\n", "TCPREMOTEINFO=a:b:czz"},
+	// each client has an address of its own; the names are those of the
+	// fixed addresses the cases had before
+	replies := []struct{ name, ip, reply, want string }{
+		{"127.0.113.1", harness.Loopback(t), "% : USERID : UNIX : joe smith\r\n", "X=byinfo"},
+		{"127.0.113.2", harness.Loopback(t), "% : ERROR : NO-USER\r\n", "X=emptyinfo"},
+		{"127.0.113.3", harness.Loopback(t), "", "X=default"},
+		{"127.0.113.4", harness.Loopback(t), "% : USERID : UNIX,x : a:b:c \t" + strings.Repeat("z", 300) + "\r\n", "TCPREMOTEINFO=a:b:czz"},
 	}
+	rules := "joesmith@" + replies[0].ip + ":allow,X=\"byinfo\"\n@" + replies[1].ip + ":allow,X=\"emptyinfo\"\n:allow,X=\"default\"\n"
 	for _, r := range replies {
 		identd(t, r.ip, r.reply)
 	}
 	for _, r := range replies {
 		for i, args := range [][]string{{"-v", "-Hl0", "-x", "rules.cdb"}, {"-v", "-Hl0", "-R"}, {"-v", "-Hl0", "-t5", "-x", "rules.cdb"}} {
-			sc := scenario{name: r.ip, args: args, rules: rules, from: r.ip}
-			t.Run(r.ip+strings.Join(args, ""), func(t *testing.T) {
+			sc := scenario{name: r.name, args: args, rules: rules, from: r.ip}
+			t.Run(r.name+strings.Join(args, ""), func(t *testing.T) {
 				got := compare(t, sc)
 				if i == 0 && !strings.Contains(got, r.want) {
 					t.Errorf("no %s in\n%s", r.want, got)
@@ -134,17 +137,18 @@ func TestServerIdentLookupsMatchC(t *testing.T) {
 // address (spec A2.3).
 func TestServerInfoAtHostRuleComesBeforeIPMatchC(t *testing.T) {
 	harness.NeedRoot(t)
+	ip := harness.Loopback(t)
 	d := dnstest.StartFree(t)
-	d.AddPTR("127.0.113.5", "id.example")
-	d.AddA("id.example", "127.0.113.5")
-	identd(t, "127.0.113.5", "% : USERID : UNIX : joe\r\n")
+	d.AddPTR(ip, "id.example")
+	d.AddA("id.example", ip)
+	identd(t, ip, "% : USERID : UNIX : joe\r\n")
 	env := []string{"DNSCACHEIP=" + d.IP()}
 	for _, c := range []struct{ rules, want string }{
-		{"joe@=id.example:allow,X=\"infohost\"\n127.0.113.5:allow,X=\"ip\"\n", "X=infohost"},
-		{"joe@127.0.113.5:allow,X=\"infoip\"\njoe@=id.example:allow,X=\"infohost\"\n", "X=infoip"},
+		{"joe@=id.example:allow,X=\"infohost\"\n" + ip + ":allow,X=\"ip\"\n", "X=infohost"},
+		{"joe@" + ip + ":allow,X=\"infoip\"\njoe@=id.example:allow,X=\"infohost\"\n", "X=infoip"},
 		{"bob@=id.example:allow,X=\"other\"\n=id.example:allow,X=\"host\"\n", "X=host"},
 	} {
-		sc := scenario{name: c.want, args: []string{"-v", "-l0", "-x", "rules.cdb"}, rules: c.rules, from: "127.0.113.5", env: env}
+		sc := scenario{name: c.want, args: []string{"-v", "-l0", "-x", "rules.cdb"}, rules: c.rules, from: ip, env: env}
 		if got := compare(t, sc); !strings.Contains(got, c.want+"\n") {
 			t.Errorf("rules %q: no %s in\n%s", c.rules, c.want, got)
 		}
@@ -155,14 +159,15 @@ func TestServerInfoAtHostRuleComesBeforeIPMatchC(t *testing.T) {
 // costs -t seconds, then TCPREMOTEINFO is absent.
 func TestServerIdentTimeoutIsBounded(t *testing.T) {
 	harness.NeedRoot(t)
-	l, err := net.Listen("tcp", "127.0.113.9:113")
+	client := harness.Loopback(t)
+	l, err := net.Listen("tcp", client+":113")
 	if err != nil {
 		t.Skip(err)
 	}
 	harness.Silent(t, l)
 	s := start(t, harness.Bin(t, "tcpserver"), t.TempDir(), baseEnv(), "-Hl0", "-t1", "127.0.0.1", "0", "sh", "-c", "echo ${TCPREMOTEINFO-unset}")
 	t0 := time.Now()
-	got := talk(t, &net.TCPAddr{IP: net.ParseIP("127.0.113.9")}, s.Port, "")
+	got := talk(t, &net.TCPAddr{IP: net.ParseIP(client)}, s.Port, "")
 	// -t1 waits a second for the ident answer; the upper bound only tells
 	// it from the default 26 s, with room for a loaded machine.
 	if got != "unset\n" || time.Since(t0) > 20*time.Second || time.Since(t0) < 900*time.Millisecond {
@@ -212,7 +217,8 @@ func TestServerQualifiesHostArgumentAsC(t *testing.T) {
 // after its parent's exit.
 func TestServerSigtermServesConnectionsInProgress(t *testing.T) {
 	harness.NeedRoot(t)
-	l, err := net.Listen("tcp", "127.0.113.10:113")
+	client := harness.Loopback(t)
+	l, err := net.Listen("tcp", client+":113")
 	if err != nil {
 		t.Skip(err)
 	}
@@ -225,7 +231,7 @@ func TestServerSigtermServesConnectionsInProgress(t *testing.T) {
 		s := start(t, bin, dir, baseEnv(), "-v", "-Hl0", "-t2", "-B", "hi\r\n", "127.0.0.1", "0", "./print")
 		out := make(chan string, 1)
 		go func() {
-			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.113.10")}, Timeout: 10 * time.Second}
+			d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(client)}, Timeout: 10 * time.Second}
 			c, err := d.Dial("tcp", "127.0.0.1:"+strconv.Itoa(s.Port))
 			if err != nil {
 				out <- err.Error()

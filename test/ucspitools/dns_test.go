@@ -25,22 +25,20 @@ func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 	srv := dnstest.StartFree(t)
 	names := []string{"www.example.test", "www.alt.test", "mail.example.test", "fixed.example.test", "www.corp.test"}
 	byIP := map[string]string{}
-	l0, err := net.Listen("tcp", "127.0.55.1:0")
-	if err != nil {
-		t.Fatal(err)
+	// The same port on addresses of the test's own: the kernel picks it
+	// for the first, and while that one holds it no one can bind it on
+	// every address, so it is free on the others.
+	ips := make([]string, len(names))
+	for i := range ips {
+		ips[i] = harness.Loopback(t)
 	}
-	l0.Close()
-	port := l0.Addr().(*net.TCPAddr).Port
+	port := 0
 	accepted := make(chan string, 16)
 	for i, n := range names {
-		ip := fmt.Sprintf("127.0.55.%d", i+1)
-		srv.AddA(n, ip)
-		byIP[ip] = n
-		l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", ip, port))
-		if err != nil {
-			t.Skipf("cannot listen on %s:%d: %v", ip, port, err)
-		}
-		t.Cleanup(func() { l.Close() })
+		srv.AddA(n, ips[i])
+		byIP[ips[i]] = n
+		l := harness.Listen(t, net.JoinHostPort(ips[i], fmt.Sprint(port)))
+		port = l.Addr().(*net.TCPAddr).Port
 		go func() {
 			for {
 				c, err := l.Accept()
@@ -65,8 +63,8 @@ func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 		{"mail", "", rules},
 		{"www.corp", "", rules},
 		{"x.y.gone", "", rules},
-		{"127.0.55.3", "", none},
-		{"[127.0.55.4]", "", none},
+		{ips[2], "", none},
+		{"[" + ips[3] + "]", "", none},
 		{"nothing", "example.test", none},
 	}
 	for _, c := range cases {
@@ -98,8 +96,8 @@ func TestDNSQualificationMatchesCTcpclient(t *testing.T) {
 
 	// Reverse lookups: tcpclient without -H sets TCPREMOTEHOST from the PTR
 	// record, in djb's dotted form (lower case, odd bytes as \ooo).
-	srv.AddPTR("127.0.55.2", "Odd Host_1.Example.TEST")
-	for _, ip := range []string{"127.0.55.2", "127.0.55.3"} {
+	srv.AddPTR(ips[1], "Odd Host_1.Example.TEST")
+	for _, ip := range []string{ips[1], ips[2]} {
 		env := []string{"DNSCACHEIP=" + srv.IP(), "DNSREWRITEFILE=" + none}
 		r := job(nil, env, "-Rl0", "-T2", "--", ip, fmt.Sprint(port), "sh", "-c", `printf %s "${TCPREMOTEHOST-unset}"`).Run(t, tcpclient)
 		if r.Code == 0 {

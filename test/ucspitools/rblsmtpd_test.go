@@ -124,9 +124,9 @@ func TestRblsmtpdLookupsMatchC(t *testing.T) {
 func TestRblsmtpdLookupFailuresMatchC(t *testing.T) {
 	t.Parallel()
 	harness.NeedRoot(t)
-	dead := dnstest.StartFree(t)
-	deadIP := dead.IP()
-	dead.Close() // nothing listens there any more: ICMP port unreachable
+	// nothing listens on the test's own address: ICMP port unreachable
+	// (an address a DNS server had is free for another test to take)
+	deadIP := harness.Loopback(t)
 	srv := dnstest.StartFree(t)
 	srv.Fail("4.3.2.1.rbl.test")
 	srv.Fail("4.3.2.1.anti.test")

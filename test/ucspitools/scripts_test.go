@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"math/rand/v2"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,9 +15,9 @@ import (
 	"tinymx/test/harness"
 )
 
-// fakeServices listens on one loopback address: ports 11 (who), 13 (date)
-// and 79 (finger), fixed by the scripts, and two free ports for http and
-// SMTP. It records what each client sent.
+// fakeServices listens on a loopback address of the test's own: ports 11
+// (who), 13 (date) and 79 (finger), fixed by the scripts, and three free
+// ports for http, SMTP and tcpcat. It records what each client sent.
 type fakeServices struct {
 	ip        string
 	httpPort  int
@@ -58,30 +57,10 @@ func startServices(t *testing.T) *fakeServices {
 	t.Helper()
 	harness.NeedRoot(t)
 	f := &fakeServices{received: map[string][]byte{}}
+	f.ip = harness.Loopback(t) // the scripts fix ports 11, 13 and 79
 	var ls [6]net.Listener
-	for try := 0; ; try++ {
-		if try == 50 {
-			t.Fatal("no loopback address with ports 11, 13 and 79 free")
-		}
-		f.ip = fmt.Sprintf("127.0.54.%d", 1+rand.IntN(254))
-		ok := true
-		for i, port := range []int{11, 13, 79, 0, 0, 0} {
-			l, err := net.Listen("tcp", fmt.Sprintf("%s:%d", f.ip, port))
-			if err != nil {
-				for _, x := range ls[:i] {
-					x.Close()
-				}
-				ok = false
-				break
-			}
-			ls[i] = l
-		}
-		if ok {
-			break
-		}
-	}
-	for _, l := range ls {
-		t.Cleanup(func() { l.Close() })
+	for i, port := range []int{11, 13, 79, 0, 0, 0} {
+		ls[i] = harness.Listen(t, fmt.Sprintf("%s:%d", f.ip, port))
 	}
 	f.httpPort = ls[3].Addr().(*net.TCPAddr).Port
 	f.smtpPort = ls[4].Addr().(*net.TCPAddr).Port

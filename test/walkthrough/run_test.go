@@ -31,24 +31,62 @@ func processesMentioning(s string) []int {
 	return pids
 }
 
-func TestMakeRunServesMailAndCtrlCStopsTheTreeCleanly(t *testing.T) {
-	harness.Bin(t, "svscan")
-	rundir := filepath.Join(t.TempDir(), "run")
-	port := harness.FreePort(t)
-	var out harness.Output
+// demo is one make run: demo/run.sh with its own RUNDIR and PORT.
+type demo struct {
+	*harness.Proc
+	out    *harness.Output
+	rundir string
+	port   int
+}
+
+// startDemo starts make run's script and waits for its banner. The demo
+// serves 127.0.0.1, an address every test may bind, so a suite running
+// beside this one can take the port first: then (the log says our
+// tcpserver could not bind it) the demo is stopped and startDemo says so
+// with nil, for the caller to try again with a fresh port.
+func startDemo(t *testing.T) *demo {
+	t.Helper()
+	d := &demo{out: &harness.Output{}, rundir: filepath.Join(t.TempDir(), "run"), port: harness.FixedPort(t, "127.0.0.1")}
 	cmd := exec.Command(filepath.Join(harness.Root(), "demo/run.sh"))
-	cmd.Env = append(os.Environ(), "RUNDIR="+rundir, "PORT="+strconv.Itoa(port))
-	cmd.Stdout, cmd.Stderr = &out, &out
-	demo := harness.Start(t, cmd)
+	cmd.Env = append(os.Environ(), "RUNDIR="+d.rundir, "PORT="+strconv.Itoa(d.port))
+	cmd.Stdout, cmd.Stderr = d.out, d.out
+	d.Proc = harness.Start(t, cmd)
 	// svscan runs in a process group of its own: make sure it dies with the test
 	t.Cleanup(func() {
-		for _, pid := range processesMentioning(rundir) {
+		for _, pid := range processesMentioning(d.rundir) {
 			syscall.Kill(pid, syscall.SIGKILL)
 		}
 	})
+	banner := "tinymx demo: SMTP on 127.0.0.1:" + strconv.Itoa(d.port)
+	log := func() string {
+		b, _ := os.ReadFile(filepath.Join(d.rundir, "service/smtpd/log/main/current"))
+		return string(b)
+	}
+	// the banner says something answers on the port; "status:" that our
+	// tcpserver listens there
 	harness.WaitFor(t, 30*time.Second, "the demo's banner", func() bool {
-		return strings.Contains(out.String(), "tinymx demo: SMTP on 127.0.0.1:"+strconv.Itoa(port))
+		return strings.Contains(d.out.String(), banner) && strings.Contains(log(), "tcpserver: status: ") ||
+			strings.Contains(log(), "tcpserver: fatal: unable to bind")
 	})
+	if strings.Contains(log(), "tcpserver: status: ") {
+		return d
+	}
+	t.Logf("port %d taken by someone else: %s", d.port, log())
+	syscall.Kill(d.Pid(), syscall.SIGINT)
+	harness.WaitFor(t, 20*time.Second, "the demo to stop", d.Done)
+	return nil
+}
+
+func TestMakeRunServesMailAndCtrlCStopsTheTreeCleanly(t *testing.T) {
+	harness.Bin(t, "svscan")
+	var d *demo
+	for try := 0; d == nil; try++ {
+		if try == 5 {
+			t.Fatal("the demo's port was taken five times")
+		}
+		d = startDemo(t)
+	}
+	demo, out, rundir, port := d.Proc, d.out, d.rundir, d.port
 	reply, err := sendMail("127.0.0.1:"+strconv.Itoa(port), "me@localhost", "you@example.org", "Subject: demo\n\nhello\n")
 	if err != nil || !strings.HasPrefix(reply, "250 ok") {
 		t.Fatalf("demo refused mail: %q %v\n%s", reply, err, out.String())

@@ -27,13 +27,14 @@ const (
 )
 
 // service is one walk-through tree: a qmail home, a service directory D
-// linked into a scan directory, and the port it listens on.
+// linked into a scan directory, and the address and port it listens on.
 type service struct {
 	t     *testing.T
 	bin   string
 	home  string // $QMAILHOME
 	D     string
 	scan  string
+	ip    string // the test's own: qmail-smtpd-conf's service binds a fixed port
 	port  int
 	env   []string // PATH with ./bin first, QMAILHOME
 	svscn *harness.Proc
@@ -63,14 +64,16 @@ func newService(t *testing.T) *service {
 	os.Chmod(base, 0755)
 	os.Chmod(filepath.Dir(base), 0755)
 	s := &service{t: t, bin: bin, home: filepath.Join(base, "qmail"), scan: filepath.Join(base, "service"),
-		D: filepath.Join(base, "var", "smtpd"), port: harness.FreePort(t)}
+		D: filepath.Join(base, "var", "smtpd"), ip: harness.Loopback(t)}
+	s.port = harness.FixedPort(t, s.ip)
 	must(t, os.MkdirAll(filepath.Join(s.home, "control"), 0755))
 	must(t, os.WriteFile(filepath.Join(s.home, "control/me"), []byte("mx.example.net\n"), 0644))
 	must(t, os.WriteFile(filepath.Join(s.home, "control/rcpthosts"), []byte("example.net\n"), 0644))
 	must(t, os.WriteFile(filepath.Join(s.home, "control/smtpdport"), []byte(strconv.Itoa(s.port)+"\n"), 0644))
 	must(t, os.MkdirAll(s.scan, 0755))
 	s.env = append(os.Environ(), "PATH="+bin+":/usr/sbin:/usr/bin:/sbin:/bin", "QMAILHOME="+s.home)
-	s.run(5*time.Second, "", filepath.Join(bin, "qmail-smtpd-conf"), acct, logacct, s.D, "127.0.0.1")
+	s.run(5*time.Second, "", filepath.Join(bin, "qmail-smtpd-conf"), acct, logacct, s.D, s.ip)
+	// clients connect from 127.0.0.1, the source address of 127.0.0.0/8
 	s.run(5*time.Second, s.D, "./add-relayclient", "127.0.0.1")
 	s.run(10*time.Second, s.D, "make")
 	return s
@@ -129,7 +132,7 @@ func (s *service) ok(sub string) bool {
 	return exec.Command(filepath.Join(s.bin, "svok"), filepath.Join(s.scan, "smtpd")+sub).Run() == nil
 }
 
-func (s *service) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+func (s *service) addr() string { return net.JoinHostPort(s.ip, strconv.Itoa(s.port)) }
 
 var svstatUp = regexp.MustCompile(`^(\S+): up \(pid (\d+)\) \d+ seconds$`)
 
@@ -179,7 +182,7 @@ func (s *service) maildir() []string {
 func (s *service) swaks(args ...string) (string, int) {
 	s.t.Helper()
 	swaks := harness.Peer(s.t, "swaks")
-	argv := append([]string{"--server", "127.0.0.1", "--port", strconv.Itoa(s.port), "--timeout", "20"}, args...)
+	argv := append([]string{"--server", s.ip, "--port", strconv.Itoa(s.port), "--timeout", "20"}, args...)
 	r := harness.Run(s.t, 30*time.Second, exec.Command(swaks, argv...))
 	return r.Stdout + r.Stderr, r.Code
 }
