@@ -19,16 +19,14 @@ import (
 // and no -c, control/smtpdport and control/maxclients decide.
 func TestPortAndLimitDefaultToSmtpdportAndMaxclients(t *testing.T) {
 	h := home(t)
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
+	// the server is told its port: on an address of the test's own, where
+	// no other test (or suite running beside this one) can take it first
+	ip := harness.Loopback(t)
+	port := harness.FixedPort(t, ip)
 	write(t, h+"/control/smtpdport", strconv.Itoa(port)+"\n")
 	write(t, h+"/control/maxclients", "7\n")
 	log := &harness.Output{}
-	cmd := exec.Command(harness.Bin(t, "qmail-smtpd-server"), "-v", "-HR", "-l", "mx.example.org", "127.0.0.1")
+	cmd := exec.Command(harness.Bin(t, "qmail-smtpd-server"), "-v", "-HR", "-l", "mx.example.org", ip)
 	cmd.Env = baseEnv(h)
 	cmd.Stderr = log
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -39,7 +37,7 @@ func TestPortAndLimitDefaultToSmtpdportAndMaxclients(t *testing.T) {
 	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
 	harness.WaitFor(t, 20*time.Second, "status: 0/7 in the log", func() bool { return strings.Contains(log.String(), "status: 0/7\n") })
-	c := dial(t, "127.0.0.1:"+strconv.Itoa(port))
+	c := dial(t, net.JoinHostPort(ip, strconv.Itoa(port)))
 	c.expect("220 mx.example.org ESMTP")
 }
 
