@@ -7,7 +7,7 @@
 // Masks have hidden pids, ports, inodes and times (mask.go); a Server that
 // bound port 0 and printed its port (server.go); listeners that serve or stay
 // Silent (listener.go); loopback addresses and ports of a test's own
-// (loopback.go).
+// (loopback.go); what /proc says of a process (procfs.go).
 package harness
 
 import (

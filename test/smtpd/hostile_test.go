@@ -73,10 +73,10 @@ func rss50MB(t *testing.T, program bool) {
 	c.expect("354 go ahead")
 	const size = 50 << 20
 	peak := 0
-	want := sendData(c, size, func() { peak = max(peak, status(pid, "VmRSS")) })
+	want := sendData(c, size, func() { peak = max(peak, harness.StatusKB(pid, "VmRSS")) })
 	c.send(".\r\n")
 	checkAccepted(t, c.line())
-	hwm := status(pid, "VmHWM")
+	hwm := harness.StatusKB(pid, "VmHWM")
 	c.send("QUIT\r\n")
 	c.expect("221 ")
 	t.Logf("qmail-smtpd VmHWM %d kB (sampled VmRSS peak %d kB) for a 50 MB message", hwm, peak)
@@ -129,7 +129,7 @@ func TestRSSStaysUnder16MiBWith10000Recipients(t *testing.T) {
 	c.expect("354 go ahead")
 	c.send("Subject: many\r\n\r\nhello\r\n.\r\n")
 	checkAccepted(t, c.line())
-	hwm := status(pid, "VmHWM")
+	hwm := harness.StatusKB(pid, "VmHWM")
 	c.send("QUIT\r\n")
 	c.expect("221 ")
 	t.Logf("qmail-smtpd VmHWM %d kB with %d recipients", hwm, n)
@@ -272,7 +272,7 @@ func TestHostileInputGetsStockRepliesAndQueuesNothing(t *testing.T) {
 	c.send("NOOP\r\n")
 	c.expect("250 ok")
 	// The line cap is 1 MiB (QMAIL_SMTPD_MAXLINE): that much may be held.
-	if hwm := status(pid, "VmHWM"); hwm > 8192 {
+	if hwm := harness.StatusKB(pid, "VmHWM"); hwm > 8192 {
 		t.Errorf("VmHWM %d kB after an endless line", hwm)
 	}
 	c.send("QUIT\r\n")
@@ -291,7 +291,7 @@ func TestHostileInputGetsStockRepliesAndQueuesNothing(t *testing.T) {
 	sendData(c, 8<<20, nil)
 	c.send(".\r\n")
 	c.expect("552 sorry, that message size exceeds my databytes limit (#5.3.4)")
-	if hwm := status(pid, "VmHWM"); hwm > 4096 {
+	if hwm := harness.StatusKB(pid, "VmHWM"); hwm > 4096 {
 		t.Errorf("VmHWM %d kB receiving 8 MB past databytes", hwm)
 	}
 	c.send("QUIT\r\n")

@@ -6,7 +6,6 @@ package smtpd_test
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
@@ -133,24 +132,6 @@ func (s *stack) waitIdle(t testing.TB) {
 func (s *stack) waitIdleBut(t testing.TB, n int) {
 	t.Helper()
 	harness.WaitFor(t, 20*time.Second, "earlier qmail-smtpd processes to exit", func() bool { return len(s.children()) <= n })
-}
-
-// status reads a field (in kB) of /proc/PID/status.
-func status(pid int, field string) int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return -1
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, field+":") {
-			f := strings.Fields(l[len(field)+1:])
-			if len(f) > 0 {
-				n, _ := strconv.Atoi(f[0])
-				return n
-			}
-		}
-	}
-	return -1
 }
 
 // conn is a raw SMTP client with a deadline on every read and write.

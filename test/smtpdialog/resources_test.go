@@ -19,7 +19,7 @@ import (
 // feed writes, waits until its output holds done, reads its own peak
 // RSS (VmHWM, in KiB: the queue child's memory is not ours), then closes
 // its input and returns the output and exit status.
-func stream(t *testing.T, extra map[string]string, feed func(w io.Writer), done string) (string, int, int64) {
+func stream(t *testing.T, extra map[string]string, feed func(w io.Writer), done string) (string, int, int) {
 	t.Helper()
 	bin := harness.Bin(t, "qmail-smtpd")
 	_, env := home(t)
@@ -74,29 +74,16 @@ func stream(t *testing.T, extra map[string]string, feed func(w io.Writer), done 
 		got = out.String()
 		return strings.Contains(got, done) && strings.HasSuffix(got, "\r\n")
 	})
-	rss := vmHWM(t, p.Pid())
+	rss := harness.StatusKB(p.Pid(), "VmHWM")
+	if rss < 0 {
+		t.Fatal("no VmHWM")
+	}
 	in.Close()
 	<-readDone
 	code := p.Wait(t, 60*time.Second).ExitCode()
 	mu.Lock()
 	defer mu.Unlock()
 	return out.String(), code, rss
-}
-
-func vmHWM(t *testing.T, pid int) int64 {
-	t.Helper()
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmHWM:") {
-			n, _ := strconv.ParseInt(strings.Fields(l)[1], 10, 64)
-			return n
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
 }
 
 func TestFiftyMegabyteMessageStaysUnder4MiB(t *testing.T) {

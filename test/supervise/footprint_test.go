@@ -1,7 +1,6 @@
 package supervise_test
 
 import (
-	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -9,21 +8,6 @@ import (
 
 	"tinymx/test/harness"
 )
-
-// rssKiB reads VmRSS from /proc/PID/status.
-func rssKiB(pid int) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return 0
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(l, "VmRSS:") {
-			n, _ := strconv.Atoi(strings.Fields(l)[1])
-			return n
-		}
-	}
-	return 0
-}
 
 // TestIdleTreeOfTenServicesIsIdleAndSmall: our svscan with ten services
 // (five with loggers) uses under 1 % of one core over 10 s together, each
@@ -70,9 +54,9 @@ func TestIdleTreeOfTenServicesIsIdleAndSmall(t *testing.T) {
 	}
 	maxSup := 0
 	for _, p := range sups {
-		maxSup = max(maxSup, rssKiB(p))
+		maxSup = max(maxSup, harness.StatusKB(p, "VmRSS"))
 	}
-	scRSS := rssKiB(sc.Process.Pid)
+	scRSS := harness.StatusKB(sc.Pid(), "VmRSS")
 	t.Logf("RSS: svscan %d KiB, largest supervise %d KiB", scRSS, maxSup)
 	if maxSup > 2560 {
 		t.Errorf("a supervise uses %d KiB, over 2.5 MiB", maxSup)

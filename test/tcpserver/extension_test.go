@@ -3,7 +3,6 @@ package tcpserver
 import (
 	"io"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -188,29 +187,14 @@ func TestServerIdleResidentSetIsSmallAfterBurst(t *testing.T) {
 	// the burst faulted in program pages; the idle trim drops them again
 	pid := s.Pid()
 	harness.WaitFor(t, 15*time.Second, "idle trim (RssFile at most 512 kB)", func() bool {
-		n := statusKB(pid, "RssFile:")
+		n := harness.StatusKB(pid, "RssFile")
 		return n >= 0 && n <= 512
 	})
-	rss := statusKB(pid, "VmRSS:")
+	rss := harness.StatusKB(pid, "VmRSS")
 	if rss <= 0 || rss > 3072 {
 		t.Errorf("idle VmRSS %d kB after a burst, want at most 3072", rss)
 	}
-	t.Logf("idle VmRSS %d kB (RssAnon %d, RssFile %d)", rss, statusKB(pid, "RssAnon:"), statusKB(pid, "RssFile:"))
-}
-
-// statusKB is a kB field of /proc/PID/status, -1 when absent.
-func statusKB(pid int, field string) int {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return -1
-	}
-	for _, l := range strings.Split(string(b), "\n") {
-		if f := strings.Fields(l); len(f) >= 2 && f[0] == field {
-			n, _ := strconv.Atoi(f[1])
-			return n
-		}
-	}
-	return -1
+	t.Logf("idle VmRSS %d kB (RssAnon %d, RssFile %d)", rss, harness.StatusKB(pid, "RssAnon"), harness.StatusKB(pid, "RssFile"))
 }
 
 // TestServerIPv6RulesMatchAddressThenColonPrefixes: an IPv6 client is
