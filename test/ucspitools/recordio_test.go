@@ -199,7 +199,12 @@ func TestRecordioLogsInputEOFBeforeOutputEOFWhenBothAreReady(t *testing.T) {
 	t.Parallel()
 	for _, p := range []string{harness.Bin(t, "recordio")} {
 		for range 8 {
-			r := job(nil, nil, "true").Run(t, p)
+			// stdin an empty file, at end of input from the start; a pipe
+			// that the test closes only after the program has exited
+			// would not be "both ready"
+			j := job(nil, nil, "true")
+			j.StdinFile = true
+			r := j.Run(t, p)
 			if got := harness.PidPrefixes(r.Stderr); r.Code != 0 || got != "< [EOF]\n> [EOF]\n" {
 				t.Fatalf("%s true </dev/null: exit %d, log %q; want \"< [EOF]\\n> [EOF]\\n\"", p, r.Code, got)
 			}
