@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/sys/unix"
+	"tinymx/lib/fdio"
 )
 
 // The server list and the rewrite rules are read once and kept for ten
@@ -73,43 +73,7 @@ const maxConfig = 1 << 20
 // with nothing written makes read(2) say EAGAIN, which is returned (djb:
 // "temporary failure"), never retried. Plain system calls for the same
 // reason: an *os.File would park on EAGAIN in the poller.
-func readOptional(path string) ([]byte, bool, error) {
-	var fd int
-	var err error
-	for {
-		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-		if err != unix.EINTR {
-			break
-		}
-	}
-	if err == unix.ENOENT {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, &os.PathError{Op: "open", Path: path, Err: err}
-	}
-	defer unix.Close(fd)
-	buf := make([]byte, 0, 512)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, false, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == 0 {
-			return buf, true, nil
-		}
-		buf = buf[:len(buf)+n]
-		if len(buf) > maxConfig {
-			return nil, false, &os.PathError{Op: "read", Path: path, Err: unix.EFBIG}
-		}
-	}
-}
+func readOptional(path string) ([]byte, bool, error) { return fdio.ReadFile(path, maxConfig) }
 
 // scanIP4 parses "a.b.c.d" at the start of s like djb's ip4_scan: each part
 // one or more digits taken modulo 256. It returns the bytes consumed, 0 when

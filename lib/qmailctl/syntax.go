@@ -11,11 +11,11 @@ package qmailctl
 import (
 	"bytes"
 	"errors"
-	"io/fs"
 	"os"
 	"syscall"
 
 	"tinymx/lib/decimal"
+	"tinymx/lib/fdio"
 )
 
 // Syntax selects how first-line and integer files are read.
@@ -154,55 +154,15 @@ func ParseUint(s []byte) (n uint64, ok bool) {
 // each (non-blocking mode on and off, a refused poller registration); and
 // on a FIFO an *os.File would wait in the poller on EAGAIN instead of
 // failing as stock does.
-func readFile(path string) ([]byte, bool, error) {
-	fd, err := openRead(path)
-	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, false, nil
-		}
-		return nil, false, err
-	}
-	defer syscall.Close(fd)
-	buf := make([]byte, 0, 512)
-	for {
-		if len(buf) == cap(buf) {
-			buf = append(buf, 0)[:len(buf)]
-		}
-		n, err := syscall.Read(fd, buf[len(buf):cap(buf)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, false, &os.PathError{Op: "read", Path: path, Err: err}
-		}
-		if n == 0 {
-			return buf, true, nil
-		}
-		buf = buf[:len(buf)+n]
-		if len(buf) > MaxFile {
-			return nil, false, &os.PathError{Op: "read", Path: path, Err: errFBIG}
-		}
-	}
-}
+func readFile(path string) ([]byte, bool, error) { return fdio.ReadFile(path, MaxFile) }
 
-// openRead opens path read-only and close-on-exec, and non-blocking as
-// notqmail's open_read (O_NDELAY): a FIFO put in place of a control file
-// then opens at once and reads as an empty file, where a blocking open
-// would wait for a writer and hang every session before its greeting.
-// With a writer holding the FIFO but nothing written, read(2) says EAGAIN;
-// readFile returns that as an error (stock: 421), it never retries.
-func openRead(path string) (int, error) {
-	for {
-		fd, err := syscall.Open(path, syscall.O_RDONLY|syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return -1, &os.PathError{Op: "open", Path: path, Err: err}
-		}
-		return fd, nil
-	}
-}
+// openRead opens path as notqmail's open_read (O_NDELAY): a FIFO put in
+// place of a control file then opens at once and reads as an empty file,
+// where a blocking open would wait for a writer and hang every session
+// before its greeting. With a writer holding the FIFO but nothing written,
+// read(2) says EAGAIN; readFile returns that as an error (stock: 421), it
+// never retries.
+func openRead(path string) (int, error) { return fdio.OpenRead(path) }
 
 func unwrapPath(err error) error {
 	var pe *os.PathError
