@@ -11,7 +11,6 @@ package smtpdserver
 
 import (
 	"bufio"
-	"bytes"
 	"net"
 	"os"
 	"os/exec"
@@ -23,14 +22,13 @@ import (
 	"testing"
 	"time"
 
+	"tinymx/test/dialog"
 	"tinymx/test/harness"
 )
 
 // TestMain doubles as the fake qmail-queue when FAKEQQ_DIR is set.
 func TestMain(m *testing.M) {
-	if d := os.Getenv("FAKEQQ_DIR"); d != "" {
-		os.Exit(fakeQueue(d))
-	}
+	dialog.FakeQueueIfAsked()
 	os.Exit(m.Run())
 }
 
@@ -246,59 +244,5 @@ func (c *conn) mail(from, to, body string) string {
 }
 
 var qpRE = regexp.MustCompile(`^250 ok [0-9]+ qp ([0-9]+)$`)
-
-// fakeQueue reads the message (fd 0) and envelope (fd 1) to EOF and keeps
-// them, with its environment, when the envelope is complete; FAKEQQ_EXIT,
-// FAKEQQ_TEXT (to fd 6) and FAKEQQ_KILL choose its result. (The same fake
-// as test/smtpdialog's, duplicated so as to run its dialogs unchanged.)
-func fakeQueue(dir string) int {
-	var msg []byte
-	if os.Getenv("FAKEQQ_DISCARD") != "" {
-		readAll(0)
-	} else {
-		msg, _ = readAll(0)
-	}
-	env, _ := readAll(1)
-	if t := os.Getenv("FAKEQQ_TEXT"); t != "" {
-		syscall.Write(6, []byte(t))
-	}
-	if os.Getenv("FAKEQQ_KILL") != "" {
-		syscall.Kill(os.Getpid(), syscall.SIGKILL)
-	}
-	code, _ := strconv.Atoi(os.Getenv("FAKEQQ_EXIT"))
-	if !bytes.HasSuffix(env, []byte{0, 0}) || len(env) < 3 || env[0] != 'F' {
-		return 54
-	}
-	if code == 0 {
-		n := 0
-		for {
-			if _, err := os.Stat(filepath.Join(dir, "msg."+strconv.Itoa(n))); err != nil {
-				break
-			}
-			n++
-		}
-		s := strconv.Itoa(n)
-		os.WriteFile(filepath.Join(dir, "env."+s), env, 0644)
-		os.WriteFile(filepath.Join(dir, "environ."+s), []byte(strings.Join(os.Environ(), "\n")+"\n"), 0644)
-		os.WriteFile(filepath.Join(dir, "msg."+s), msg, 0644)
-	}
-	return code
-}
-
-func readAll(fd int) ([]byte, error) {
-	var out []byte
-	buf := make([]byte, 65536)
-	for {
-		n, err := syscall.Read(fd, buf)
-		if n > 0 {
-			out = append(out, buf[:n]...)
-			continue
-		}
-		if err == syscall.EINTR {
-			continue
-		}
-		return out, err
-	}
-}
 
 func netDial(addr string) (net.Conn, error) { return net.DialTimeout("tcp", addr, 2*time.Second) }
