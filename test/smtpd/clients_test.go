@@ -104,16 +104,16 @@ func TestPythonSmtplibSeveralRecipientsGetXEnvelopeTo(t *testing.T) {
 func TestMaildirQueueProgramViaQMAILQUEUE(t *testing.T) {
 	s := startStack(t, config{program: true})
 	c := dial(t, s.addr)
-	c.expect("220 mx.example.org ESMTP")
-	c.send("HELO x\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-	c.expect("250 mx.example.org")
-	c.expect("250 ok")
-	c.expect("250 ok")
-	c.expect("354 go ahead")
-	c.send("Subject: prog\r\n\r\nbody\r\n.\r\n")
-	qp := checkAccepted(t, c.line())
-	c.send("QUIT\r\n")
-	c.expect("221 mx.example.org")
+	c.Expect("220 mx.example.org ESMTP")
+	c.Send("HELO x\r\nMAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.Expect("250 mx.example.org")
+	c.Expect("250 ok")
+	c.Expect("250 ok")
+	c.Expect("354 go ahead")
+	c.Send("Subject: prog\r\n\r\nbody\r\n.\r\n")
+	qp := checkAccepted(t, c.Line())
+	c.Send("QUIT\r\n")
+	c.Expect("221 mx.example.org")
 	msgs := s.messages(t)
 	if len(msgs) != 1 {
 		t.Fatalf("%d messages, want 1", len(msgs))
@@ -199,19 +199,19 @@ func TestConcurrentSessionsStoreDistinctFiles(t *testing.T) {
 		go func(i int) {
 			defer wg.Done()
 			c := dial(t, s.addr)
-			c.line()
+			c.Line()
 			for j := 0; j < each; j++ {
-				c.send(fmt.Sprintf("MAIL FROM:<s%d@x.test>\r\nRCPT TO:<r%d@example.org>\r\nDATA\r\n", i, j))
+				c.Send(fmt.Sprintf("MAIL FROM:<s%d@x.test>\r\nRCPT TO:<r%d@example.org>\r\nDATA\r\n", i, j))
 				for k := 0; k < 3; k++ {
-					c.line()
+					c.Line()
 				}
-				c.send(fmt.Sprintf("Subject: %d %d\r\n\r\nx\r\n.\r\n", i, j))
-				if l := c.line(); !strings.HasPrefix(l, "250 ok ") {
+				c.Send(fmt.Sprintf("Subject: %d %d\r\n\r\nx\r\n.\r\n", i, j))
+				if l := c.Line(); !strings.HasPrefix(l, "250 ok ") {
 					t.Errorf("session %d msg %d: %q", i, j, l)
 					return
 				}
 			}
-			c.send("QUIT\r\n")
+			c.Send("QUIT\r\n")
 		}(i)
 	}
 	wg.Wait()

@@ -4,7 +4,6 @@ import (
 	"os"
 	"syscall"
 	"testing"
-	"time"
 )
 
 // TestFifoControlFilesNeitherHangSessionsNorFillTheServer: FIFOs with no
@@ -23,14 +22,13 @@ func TestFifoControlFilesNeitherHangSessionsNorFillTheServer(t *testing.T) {
 	}
 	for i := 0; i < 3; i++ {
 		c := dial(t, s.addr)
-		c.to = 5 * time.Second
-		c.expect("220  ESMTP")
-		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<postmaster>\r\nQUIT\r\n")
-		c.expect("250 ok")
-		c.expect("553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)")
-		c.expect("250 ok")
-		c.expect("221 ")
-		c.c.Close()
+		c.Expect("220  ESMTP")
+		c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<bob@example.org>\r\nRCPT TO:<postmaster>\r\nQUIT\r\n")
+		c.Expect("250 ok")
+		c.Expect("553 sorry, that domain isn't in my list of allowed rcpthosts (#5.7.1)")
+		c.Expect("250 ok")
+		c.Expect("221 ")
+		c.Conn.Close()
 		s.waitIdle(t)
 	}
 }

@@ -45,7 +45,7 @@ func sendData(c *conn, n int, during func()) int64 {
 	chunk := bytes.Repeat(line, 65536/len(line))
 	var stored int64
 	for sent := 0; sent < n; sent += len(chunk) {
-		c.send(string(chunk))
+		c.Send(string(chunk))
 		stored += int64(len(chunk) / len(line) * (len(line) - 1))
 		if during != nil {
 			during()
@@ -65,20 +65,20 @@ func TestRSSStaysUnder4MiBReceiving50MBMessage(t *testing.T) {
 func rss50MB(t *testing.T, program bool) {
 	s := startStack(t, config{program: program})
 	c := dial(t, s.addr)
-	c.expect("220 ")
+	c.Expect("220 ")
 	pid := s.onlyChild(t)
-	c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-	c.expect("250 ok")
-	c.expect("250 ok")
-	c.expect("354 go ahead")
+	c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.Expect("250 ok")
+	c.Expect("250 ok")
+	c.Expect("354 go ahead")
 	const size = 50 << 20
 	peak := 0
 	want := sendData(c, size, func() { peak = max(peak, harness.StatusKB(pid, "VmRSS")) })
-	c.send(".\r\n")
-	checkAccepted(t, c.line())
+	c.Send(".\r\n")
+	checkAccepted(t, c.Line())
 	hwm := harness.StatusKB(pid, "VmHWM")
-	c.send("QUIT\r\n")
-	c.expect("221 ")
+	c.Send("QUIT\r\n")
+	c.Expect("221 ")
 	t.Logf("qmail-smtpd VmHWM %d kB (sampled VmRSS peak %d kB) for a 50 MB message", hwm, peak)
 	if hwm > 4096 {
 		t.Errorf("VmHWM %d kB > 4 MiB", hwm)
@@ -102,7 +102,7 @@ func rss50MB(t *testing.T, program bool) {
 func TestRSSStaysUnder16MiBWith10000Recipients(t *testing.T) {
 	s := startStack(t, config{})
 	c := dial(t, s.addr)
-	c.expect("220 ")
+	c.Expect("220 ")
 	pid := s.onlyChild(t)
 	const n = 10000
 	var b strings.Builder
@@ -116,22 +116,22 @@ func TestRSSStaysUnder16MiBWith10000Recipients(t *testing.T) {
 		// Read replies while writing, so neither side's buffer fills.
 		bad := ""
 		for i := 0; i < n+1; i++ {
-			if l := c.line(); l != "250 ok" && bad == "" {
+			if l := c.Line(); l != "250 ok" && bad == "" {
 				bad = l
 			}
 		}
 		done <- bad
 	}()
-	c.send(b.String())
+	c.Send(b.String())
 	if bad := <-done; bad != "" {
 		t.Fatalf("reply %q", bad)
 	}
-	c.expect("354 go ahead")
-	c.send("Subject: many\r\n\r\nhello\r\n.\r\n")
-	checkAccepted(t, c.line())
+	c.Expect("354 go ahead")
+	c.Send("Subject: many\r\n\r\nhello\r\n.\r\n")
+	checkAccepted(t, c.Line())
 	hwm := harness.StatusKB(pid, "VmHWM")
-	c.send("QUIT\r\n")
-	c.expect("221 ")
+	c.Send("QUIT\r\n")
+	c.Expect("221 ")
 	t.Logf("qmail-smtpd VmHWM %d kB with %d recipients", hwm, n)
 	if hwm > 16384 {
 		t.Errorf("VmHWM %d kB > 16 MiB", hwm)
@@ -152,13 +152,13 @@ func TestClientGoneMidDataStoresNothing(t *testing.T) {
 	for _, program := range []bool{false, true} {
 		s := startStack(t, config{program: program})
 		c := dial(t, s.addr)
-		c.expect("220 ")
-		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-		c.expect("250 ok")
-		c.expect("250 ok")
-		c.expect("354 go ahead")
+		c.Expect("220 ")
+		c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		c.Expect("250 ok")
+		c.Expect("250 ok")
+		c.Expect("354 go ahead")
 		sendData(c, 1<<20, nil) // past the store's in-memory part
-		c.c.Close()
+		c.Conn.Close()
 		s.waitIdle(t)
 		s.nothingStored(t)
 		harness.WaitFor(t, 10*time.Second, "tmp/ to be emptied", func() bool {
@@ -174,12 +174,12 @@ func TestQmailSmtpdKilledMidDataStoresNothing(t *testing.T) {
 	for _, program := range []bool{false, true} {
 		s := startStack(t, config{program: program})
 		c := dial(t, s.addr)
-		c.expect("220 ")
+		c.Expect("220 ")
 		pid := s.onlyChild(t)
-		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-		c.expect("250 ok")
-		c.expect("250 ok")
-		c.expect("354 go ahead")
+		c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		c.Expect("250 ok")
+		c.Expect("250 ok")
+		c.Expect("354 go ahead")
 		sendData(c, 1<<20, nil)
 		if !program {
 			// Kill it once the body is in the scratch file, not before.
@@ -217,11 +217,11 @@ func holdsFileIn(pid int, dir string) bool {
 func TestMaildirQueueKilledMidDataIsQqCrashed(t *testing.T) {
 	s := startStack(t, config{program: true})
 	c := dial(t, s.addr)
-	c.expect("220 ")
-	c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-	c.expect("250 ok")
-	c.expect("250 ok")
-	c.expect("354 go ahead")
+	c.Expect("220 ")
+	c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.Expect("250 ok")
+	c.Expect("250 ok")
+	c.Expect("354 go ahead")
 	sendData(c, 256<<10, nil)
 	var qq int
 	harness.WaitFor(t, 10*time.Second, "maildir-queue to run", func() bool {
@@ -230,14 +230,14 @@ func TestMaildirQueueKilledMidDataIsQqCrashed(t *testing.T) {
 	})
 	syscall.Kill(qq, syscall.SIGKILL)
 	sendData(c, 256<<10, nil)
-	c.send(".\r\n")
-	if l := c.line(); l != "451 qq crashed (#4.3.0)" && l != "451 qq read error (#4.3.0)" {
+	c.Send(".\r\n")
+	if l := c.Line(); l != "451 qq crashed (#4.3.0)" && l != "451 qq read error (#4.3.0)" {
 		// Which one depends on whether a write hit the dead pipe first:
 		// stock gives "qq read error" then (failure flag), else "crashed".
 		t.Errorf("reply %q", l)
 	}
-	c.send("NOOP\r\n")
-	c.expect("250 ok")
+	c.Send("NOOP\r\n")
+	c.Expect("250 ok")
 	s.nothingStored(t)
 }
 
@@ -249,68 +249,68 @@ func TestHostileInputGetsStockRepliesAndQueuesNothing(t *testing.T) {
 	s := startStack(t, config{control: map[string]string{"databytes": "1000\n"}})
 
 	c := dial(t, s.addr)
-	c.expect("220 ")
-	c.send("GET / HTTP/1.1\r\nHost: mx.example.org\r\n\r\n")
+	c.Expect("220 ")
+	c.Send("GET / HTTP/1.1\r\nHost: mx.example.org\r\n\r\n")
 	for i := 0; i < 3; i++ {
-		c.expect("502 unimplemented (#5.5.1)")
+		c.Expect("502 unimplemented (#5.5.1)")
 	}
-	c.send("POST /x HTTP/1.0\r\n")
-	c.expect("502 unimplemented (#5.5.1)")
-	c.send("NOOP\x00junk\r\n\x00\x00\x00\r\n")
-	c.expect("250 ok")
-	c.expect("502 unimplemented (#5.5.1)")
-	c.send("NOOP " + strings.Repeat("y", 100000) + "\r\n")
-	c.expect("250 ok")
+	c.Send("POST /x HTTP/1.0\r\n")
+	c.Expect("502 unimplemented (#5.5.1)")
+	c.Send("NOOP\x00junk\r\n\x00\x00\x00\r\n")
+	c.Expect("250 ok")
+	c.Expect("502 unimplemented (#5.5.1)")
+	c.Send("NOOP " + strings.Repeat("y", 100000) + "\r\n")
+	c.Expect("250 ok")
 	pid := s.onlyChild(t)
 	// An endless line: 8 MB with no LF.
 	chunk := strings.Repeat("z", 65536)
 	for i := 0; i < 128; i++ {
-		c.send(chunk)
+		c.Send(chunk)
 	}
-	c.send("\r\n")
-	c.expect("500 line too long (#5.5.2)")
-	c.send("NOOP\r\n")
-	c.expect("250 ok")
+	c.Send("\r\n")
+	c.Expect("500 line too long (#5.5.2)")
+	c.Send("NOOP\r\n")
+	c.Expect("250 ok")
 	// The line cap is 1 MiB (QMAIL_SMTPD_MAXLINE): that much may be held.
 	if hwm := harness.StatusKB(pid, "VmHWM"); hwm > 8192 {
 		t.Errorf("VmHWM %d kB after an endless line", hwm)
 	}
-	c.send("QUIT\r\n")
-	c.expect("221 ")
+	c.Send("QUIT\r\n")
+	c.Expect("221 ")
 
 	// DATA far past databytes: read and dropped, then 552, in bounded
 	// memory (a fresh process, so the line above does not count).
 	c = dial(t, s.addr)
-	c.expect("220 ")
+	c.Expect("220 ")
 	s.waitIdleBut(t, 1)
 	pid = s.onlyChild(t)
-	c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-	c.expect("250 ok")
-	c.expect("250 ok")
-	c.expect("354 go ahead")
+	c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	c.Expect("250 ok")
+	c.Expect("250 ok")
+	c.Expect("354 go ahead")
 	sendData(c, 8<<20, nil)
-	c.send(".\r\n")
-	c.expect("552 sorry, that message size exceeds my databytes limit (#5.3.4)")
+	c.Send(".\r\n")
+	c.Expect("552 sorry, that message size exceeds my databytes limit (#5.3.4)")
 	if hwm := harness.StatusKB(pid, "VmHWM"); hwm > 4096 {
 		t.Errorf("VmHWM %d kB receiving 8 MB past databytes", hwm)
 	}
-	c.send("QUIT\r\n")
-	c.expect("221 ")
+	c.Send("QUIT\r\n")
+	c.Expect("221 ")
 
 	// Binary garbage: whatever comes back is stock reply lines.
 	rng := rand.New(rand.NewSource(1))
 	garbage := make([]byte, 1<<20)
 	rng.Read(garbage)
 	g := dial(t, s.addr)
-	g.expect("220 ")
-	g.c.SetWriteDeadline(time.Now().Add(20 * time.Second))
+	g.Expect("220 ")
+	g.Conn.SetWriteDeadline(time.Now().Add(20 * time.Second))
 	go func() {
-		g.c.Write(garbage)
-		g.c.(*net.TCPConn).CloseWrite() // EOF ends the session
+		g.Conn.Write(garbage)
+		g.Conn.(*net.TCPConn).CloseWrite() // EOF ends the session
 	}()
 	for {
-		g.c.SetReadDeadline(time.Now().Add(20 * time.Second))
-		l, err := g.r.ReadString('\n')
+		g.Conn.SetReadDeadline(time.Now().Add(20 * time.Second))
+		l, err := g.R.ReadString('\n')
 		if err != nil {
 			break // the session may end: a garbage "QUIT", a bare-LF DATA...
 		}
@@ -321,19 +321,19 @@ func TestHostileInputGetsStockRepliesAndQueuesNothing(t *testing.T) {
 			break // garbage opened DATA; its end is the client's business
 		}
 	}
-	g.c.Close()
+	g.Conn.Close()
 	s.waitIdle(t)
 	s.nothingStored(t)
 
 	// Still serving.
 	ok := dial(t, s.addr)
-	ok.expect("220 ")
-	ok.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-	ok.expect("250 ok")
-	ok.expect("250 ok")
-	ok.expect("354 go ahead")
-	ok.send("hi\r\n.\r\n")
-	checkAccepted(t, ok.line())
+	ok.Expect("220 ")
+	ok.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+	ok.Expect("250 ok")
+	ok.Expect("250 ok")
+	ok.Expect("354 go ahead")
+	ok.Send("hi\r\n.\r\n")
+	checkAccepted(t, ok.Line())
 }
 
 // No input ends DATA early: the probes and the commands after them are
@@ -343,15 +343,15 @@ func TestSmugglingProbesGiveOneMessage(t *testing.T) {
 	probes := []string{"\r\n\r.\r\n", "\r\n.\r", "\r\n.\rX\r\n"}
 	for _, p := range probes {
 		c := dial(t, s.addr)
-		c.expect("220 ")
-		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-		c.expect("250 ok")
-		c.expect("250 ok")
-		c.expect("354 go ahead")
-		c.send("Subject: probe\r\n\r\nx" + p + "MAIL FROM:<evil@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nsmuggled\r\n.\r\n")
-		checkAccepted(t, c.line())
-		c.send("QUIT\r\n")
-		c.expect("221 ")
+		c.Expect("220 ")
+		c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		c.Expect("250 ok")
+		c.Expect("250 ok")
+		c.Expect("354 go ahead")
+		c.Send("Subject: probe\r\n\r\nx" + p + "MAIL FROM:<evil@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\nsmuggled\r\n.\r\n")
+		checkAccepted(t, c.Line())
+		c.Send("QUIT\r\n")
+		c.Expect("221 ")
 	}
 	msgs := s.messages(t)
 	if len(msgs) != len(probes) {
@@ -377,18 +377,18 @@ func TestFullDiskGives451AndStoresNothing(t *testing.T) {
 	for _, program := range []bool{false, true} {
 		s := startStack(t, config{maildir: mnt + "/Maildir", program: program})
 		c := dial(t, s.addr)
-		c.expect("220 ")
-		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-		c.expect("250 ok")
-		c.expect("250 ok")
-		c.expect("354 go ahead")
+		c.Expect("220 ")
+		c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		c.Expect("250 ok")
+		c.Expect("250 ok")
+		c.Expect("354 go ahead")
 		sendData(c, 400<<10, nil)
-		c.send(".\r\n")
-		c.expect("451 qq write error or disk full (#4.3.0)")
-		c.send("NOOP\r\n")
-		c.expect("250 ok")
-		c.send("QUIT\r\n")
-		c.expect("221 ")
+		c.Send(".\r\n")
+		c.Expect("451 qq write error or disk full (#4.3.0)")
+		c.Send("NOOP\r\n")
+		c.Expect("250 ok")
+		c.Send("QUIT\r\n")
+		c.Expect("221 ")
 		s.nothingStored(t)
 		if l := listNames(t, s.maildir+"/tmp"); len(l) != 0 {
 			t.Errorf("tmp/ holds %v", l)

@@ -36,18 +36,18 @@ func TestQueueProgramOutcomesReachTheClient(t *testing.T) {
 		// store: leave it unset for the default-program case.
 		s := startStack(t, config{env: env, noMaildirQueue: c.qq == ""})
 		conn := dial(t, s.addr)
-		conn.expect("220 ")
-		conn.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-		conn.expect("250 ok")
-		conn.expect("250 ok")
-		conn.expect("354 go ahead")
+		conn.Expect("220 ")
+		conn.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+		conn.Expect("250 ok")
+		conn.Expect("250 ok")
+		conn.Expect("354 go ahead")
 		sendData(conn, 200<<10, nil)
-		conn.send(".\r\n")
-		if got := conn.line(); got != c.reply {
+		conn.Send(".\r\n")
+		if got := conn.Line(); got != c.reply {
 			t.Errorf("%s: reply %q, want %q", c.name, got, c.reply)
 		}
-		conn.send("NOOP\r\n")
-		conn.expect("250 ok")
+		conn.Send("NOOP\r\n")
+		conn.Expect("250 ok")
 		s.nothingStored(t)
 	}
 }
@@ -63,19 +63,19 @@ func TestMaildirQueueEmptyOrRelativeIsUnableToReadConfiguration(t *testing.T) {
 			s := startStack(t, config{noMaildirQueue: true, program: program,
 				env: []string{"MAILDIRQUEUE=" + value}})
 			conn := dial(t, s.addr)
-			conn.expect("220 ")
-			conn.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-			conn.expect("250 ok")
-			conn.expect("250 ok")
-			conn.expect("354 go ahead")
+			conn.Expect("220 ")
+			conn.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+			conn.Expect("250 ok")
+			conn.Expect("250 ok")
+			conn.Expect("354 go ahead")
 			sendData(conn, 100<<10, nil) // past the spill size: no scratch file either
-			conn.send(".\r\n")
+			conn.Send(".\r\n")
 			want := "451 qq unable to read configuration (#4.3.0)"
-			if got := conn.line(); got != want {
+			if got := conn.Line(); got != want {
 				t.Errorf("MAILDIRQUEUE=%q, maildir-queue %v: reply %q, want %q", value, program, got, want)
 			}
-			conn.send("NOOP\r\n")
-			conn.expect("250 ok")
+			conn.Send("NOOP\r\n")
+			conn.Expect("250 ok")
 			s.nothingStored(t)
 			if n := listNames(t, s.maildir+"/tmp"); len(n) != 0 {
 				t.Errorf("MAILDIRQUEUE=%q: tmp/ holds %v", value, n)

@@ -4,9 +4,7 @@
 package smtpd_test
 
 import (
-	"bufio"
 	"bytes"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -134,62 +132,10 @@ func (s *stack) waitIdleBut(t testing.TB, n int) {
 	harness.WaitFor(t, 20*time.Second, "earlier qmail-smtpd processes to exit", func() bool { return len(s.children()) <= n })
 }
 
-// conn is a raw SMTP client with a deadline on every read and write.
-type conn struct {
-	t  testing.TB
-	c  net.Conn
-	r  *bufio.Reader
-	to time.Duration
-}
+// conn is the harness's SMTP client.
+type conn = harness.SMTP
 
-func dial(t testing.TB, addr string) *conn {
-	t.Helper()
-	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &conn{t: t, c: c, r: bufio.NewReaderSize(c, 65536), to: 20 * time.Second}
-}
-
-func (c *conn) send(s string) {
-	c.t.Helper()
-	c.c.SetWriteDeadline(time.Now().Add(c.to))
-	if _, err := c.c.Write([]byte(s)); err != nil {
-		c.t.Fatalf("write: %v", err)
-	}
-}
-
-// line reads one reply line without its CRLF.
-func (c *conn) line() string {
-	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(c.to))
-	l, err := c.r.ReadString('\n')
-	if err != nil {
-		c.t.Fatalf("read reply: %v (got %q)", err, l)
-	}
-	return strings.TrimRight(l, "\r\n")
-}
-
-func (c *conn) expect(want string) string {
-	c.t.Helper()
-	got := c.line()
-	if !strings.HasPrefix(got, want) {
-		c.t.Fatalf("reply %q, want %q", got, want)
-	}
-	return got
-}
-
-// reply reads a whole (possibly multi-line) reply, returning its last line.
-func (c *conn) reply() string {
-	c.t.Helper()
-	for {
-		l := c.line()
-		if len(l) < 4 || l[3] != '-' {
-			return l
-		}
-	}
-}
+func dial(t testing.TB, addr string) *conn { return harness.DialSMTP(t, addr) }
 
 var qpRE = regexp.MustCompile(`^250 ok ([0-9]+) qp ([0-9]+)$`)
 

@@ -168,8 +168,8 @@ func TestSmtpSourceThroughMaildirQueueProgramEachStored(t *testing.T) {
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), env, "-1", "-v", "-HR", "-l", "mx.example.org", "127.0.0.1", "0")
 	smtpSource(t, srv, h+"/Maildir", 300, "-d", "-s", "8")
 	c := dial(t, srv.addr)
-	c.expect("220 ")
-	m := qpRE.FindStringSubmatch(c.mail("a@x.test", "u@example.org", "Subject: x\r\n\r\nhi"))
+	c.Expect("220 ")
+	m := qpRE.FindStringSubmatch(mail(c, "a@x.test", "u@example.org", "Subject: x\r\n\r\nhi"))
 	if m == nil {
 		t.Fatal("not accepted")
 	}

@@ -38,7 +38,7 @@ func TestPortAndLimitDefaultToSmtpdportAndMaxclients(t *testing.T) {
 	t.Cleanup(func() { syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL); <-done })
 	harness.WaitFor(t, 20*time.Second, "status: 0/7 in the log", func() bool { return strings.Contains(log.String(), "status: 0/7\n") })
 	c := dial(t, net.JoinHostPort(ip, strconv.Itoa(port)))
-	c.expect("220 mx.example.org ESMTP")
+	c.Expect("220 mx.example.org ESMTP")
 }
 
 // TestBannerAndDashU: -B writes its banner before the greeting, and -U

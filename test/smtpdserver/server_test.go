@@ -158,89 +158,25 @@ func newFiles(t testing.TB, maildir string) []string {
 	return names
 }
 
-// conn is a raw SMTP client with a deadline on every read and write.
-type conn struct {
-	t testing.TB
-	c net.Conn
-	r *bufio.Reader
-}
+// conn is the harness's SMTP client.
+type conn = harness.SMTP
 
-func dial(t testing.TB, addr string) *conn { return dialFrom(t, "", addr) }
+func dial(t testing.TB, addr string) *conn { return harness.DialSMTP(t, addr) }
 
 // dialFrom connects from the local address src ("" for any).
-func dialFrom(t testing.TB, src, addr string) *conn {
-	t.Helper()
-	d := net.Dialer{Timeout: 10 * time.Second}
-	if src != "" {
-		d.LocalAddr = &net.TCPAddr{IP: net.ParseIP(src)}
-	}
-	c, err := d.Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return &conn{t: t, c: c, r: bufio.NewReader(c)}
-}
-
-func (c *conn) send(s string) {
-	c.t.Helper()
-	c.c.SetWriteDeadline(time.Now().Add(20 * time.Second))
-	if _, err := c.c.Write([]byte(s)); err != nil {
-		c.t.Fatalf("write: %v", err)
-	}
-}
-
-func (c *conn) line() string {
-	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(harness.Patience))
-	l, err := c.r.ReadString('\n')
-	if err != nil {
-		c.t.Fatalf("read reply: %v (got %q)", err, l)
-	}
-	return strings.TrimRight(l, "\r\n")
-}
-
-func (c *conn) expect(want string) string {
-	c.t.Helper()
-	got := c.line()
-	if !strings.HasPrefix(got, want) {
-		c.t.Fatalf("reply %q, want %q", got, want)
-	}
-	return got
-}
-
-// reply reads a whole reply, returning its last line.
-func (c *conn) reply() string {
-	c.t.Helper()
-	for {
-		l := c.line()
-		if len(l) < 4 || l[3] != '-' {
-			return l
-		}
-	}
-}
-
-// eof checks the server closed the connection (after any lines it sent).
-func (c *conn) eof() {
-	c.t.Helper()
-	c.c.SetReadDeadline(time.Now().Add(harness.Patience))
-	rest, err := c.r.ReadString('\n')
-	if err == nil || rest != "" {
-		c.t.Fatalf("want the connection closed, got %q (%v)", rest, err)
-	}
-}
+func dialFrom(t testing.TB, src, addr string) *conn { return harness.DialSMTPFrom(t, src, addr) }
 
 // mail sends one message in an open session and returns the 250 reply.
-func (c *conn) mail(from, to, body string) string {
-	c.t.Helper()
-	c.send("MAIL FROM:<" + from + ">\r\n")
-	c.expect("250 ")
-	c.send("RCPT TO:<" + to + ">\r\n")
-	c.expect("250 ")
-	c.send("DATA\r\n")
-	c.expect("354 ")
-	c.send(body + "\r\n.\r\n")
-	return c.line()
+func mail(c *conn, from, to, body string) string {
+	c.T.Helper()
+	c.Send("MAIL FROM:<" + from + ">\r\n")
+	c.Expect("250 ")
+	c.Send("RCPT TO:<" + to + ">\r\n")
+	c.Expect("250 ")
+	c.Send("DATA\r\n")
+	c.Expect("354 ")
+	c.Send(body + "\r\n.\r\n")
+	return c.Line()
 }
 
 var qpRE = regexp.MustCompile(`^250 ok [0-9]+ qp ([0-9]+)$`)

@@ -28,34 +28,34 @@ func TestRulesGiveEachSessionItsOwnVariables(t *testing.T) {
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), baseEnv(h), "-1", "-v", "-HR", "-l", "mx.example.org", "-x", cdb, "127.0.0.1", "0")
 	a := dial(t, srv.addr)
 	b := dialFrom(t, "127.0.0.2", srv.addr)
-	a.expect("220 mx.example.org ESMTP")
-	b.expect("220 mx.example.org ESMTP")
-	a.send("EHLO a\r\n")
-	b.send("EHLO b\r\n")
-	if got := a.reply(); got != "250 SIZE 1000" {
+	a.Expect("220 mx.example.org ESMTP")
+	b.Expect("220 mx.example.org ESMTP")
+	a.Send("EHLO a\r\n")
+	b.Send("EHLO b\r\n")
+	if got := a.Reply(); got != "250 SIZE 1000" {
 		t.Errorf("127.0.0.1's EHLO ends %q, want its DATABYTES", got)
 	}
-	if got := b.reply(); got != "250 8BITMIME" {
+	if got := b.Reply(); got != "250 8BITMIME" {
 		t.Errorf("127.0.0.2's EHLO ends %q, want no SIZE", got)
 	}
-	a.send("MAIL FROM:<a@x.test>\r\n")
-	a.expect("250 ok")
-	b.send("MAIL FROM:<b@x.test>\r\n")
-	b.expect("250 ok")
-	a.send("RCPT TO:<u@elsewhere.test>\r\n")
-	a.expect("250 ok")
-	b.send("RCPT TO:<u@elsewhere.test>\r\n")
-	b.expect("553 sorry, that domain isn't in my list of allowed rcpthosts")
-	b.send("RCPT TO:<u@example.org>\r\n")
-	b.expect("250 ok")
-	a.send("DATA\r\n")
-	a.expect("354")
-	b.send("DATA\r\n")
-	b.expect("354")
-	a.send("Subject: a\r\n\r\n" + strings.Repeat("x", 2000) + "\r\n.\r\n")
-	a.expect("552 sorry, that message size exceeds my databytes limit")
-	b.send("Subject: b\r\n\r\nhi\r\n.\r\n")
-	qp := qpRE.FindStringSubmatch(b.line())
+	a.Send("MAIL FROM:<a@x.test>\r\n")
+	a.Expect("250 ok")
+	b.Send("MAIL FROM:<b@x.test>\r\n")
+	b.Expect("250 ok")
+	a.Send("RCPT TO:<u@elsewhere.test>\r\n")
+	a.Expect("250 ok")
+	b.Send("RCPT TO:<u@elsewhere.test>\r\n")
+	b.Expect("553 sorry, that domain isn't in my list of allowed rcpthosts")
+	b.Send("RCPT TO:<u@example.org>\r\n")
+	b.Expect("250 ok")
+	a.Send("DATA\r\n")
+	a.Expect("354")
+	b.Send("DATA\r\n")
+	b.Expect("354")
+	a.Send("Subject: a\r\n\r\n" + strings.Repeat("x", 2000) + "\r\n.\r\n")
+	a.Expect("552 sorry, that message size exceeds my databytes limit")
+	b.Send("Subject: b\r\n\r\nhi\r\n.\r\n")
+	qp := qpRE.FindStringSubmatch(b.Line())
 	if qp == nil {
 		t.Fatal("127.0.0.2's message was not accepted")
 	}
@@ -70,10 +70,10 @@ func TestRulesGiveEachSessionItsOwnVariables(t *testing.T) {
 	if n := len(newFiles(t, h+"/Maildir")); n != 0 {
 		t.Errorf("%d messages in the default Maildir, want 0", n)
 	}
-	a.send("QUIT\r\n")
-	a.expect("221")
-	b.send("QUIT\r\n")
-	b.expect("221")
+	a.Send("QUIT\r\n")
+	a.Expect("221")
+	b.Send("QUIT\r\n")
+	b.Expect("221")
 	srv.waitLog(t, regexp.MustCompile(`end 1 status 0\n(.|\n)*end 2 status 0\n|end 2 status 0\n(.|\n)*end 1 status 0\n`))
 	log := srv.log.String()
 	for _, want := range []string{"pid 1 from 127.0.0.1\n", "pid 2 from 127.0.0.2\n", " :127.0.0.1::", " :127.0.0.2::"} {
@@ -91,12 +91,12 @@ func TestDenyIsLoggedWithASessionNumberAndExit100(t *testing.T) {
 	cdb := rulesCDB(t, t.TempDir(), "127.0.0.2:deny\n")
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), baseEnv(h), "-1", "-v", "-HR", "-l", "mx.example.org", "-x", cdb, "127.0.0.1", "0")
 	d := dialFrom(t, "127.0.0.2", srv.addr)
-	d.eof()
+	d.EOF()
 	srv.waitLog(t, regexp.MustCompile(`deny 1 mx.example.org:127.0.0.1:[0-9]+ :127.0.0.2::[0-9]+\n(.|\n)*end 1 status 25600\n`))
 	c := dial(t, srv.addr)
-	c.expect("220 ")
-	c.send("QUIT\r\n")
-	c.expect("221 ")
+	c.Expect("220 ")
+	c.Send("QUIT\r\n")
+	c.Expect("221 ")
 	srv.waitLog(t, regexp.MustCompile(`pid 2 from 127.0.0.1\n(.|\n)*end 2 status 0\n`))
 }
 
@@ -106,20 +106,20 @@ func TestLimitStopsAcceptingUntilASessionEnds(t *testing.T) {
 	h := home(t)
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), baseEnv(h), "-1", "-v", "-HR", "-l", "mx.example.org", "-c1", "127.0.0.1", "0")
 	a := dial(t, srv.addr)
-	a.expect("220 ")
+	a.Expect("220 ")
 	b := dial(t, srv.addr) // queued in the backlog, not served
 	got := make(chan string, 1)
 	go func() {
-		b.c.SetReadDeadline(time.Now().Add(harness.Patience))
+		b.Conn.SetReadDeadline(time.Now().Add(harness.Patience))
 		buf := make([]byte, 100)
-		n, _ := b.c.Read(buf)
+		n, _ := b.Conn.Read(buf)
 		got <- string(buf[:n])
 	}()
 	srv.waitLog(t, regexp.MustCompile(`status: 1/1\n`))
 	// The server must not take b while a is open: prove it by a round
 	// trip on a, and by b having read nothing meanwhile.
-	a.send("NOOP\r\n")
-	a.expect("250 ok")
+	a.Send("NOOP\r\n")
+	a.Expect("250 ok")
 	select {
 	case g := <-got:
 		t.Fatalf("second client served beyond -c1: %q", g)
@@ -128,8 +128,8 @@ func TestLimitStopsAcceptingUntilASessionEnds(t *testing.T) {
 	if strings.Contains(srv.log.String(), "pid 2 ") {
 		t.Fatalf("second session started beyond -c1:\n%s", srv.log.String())
 	}
-	a.send("QUIT\r\n")
-	a.expect("221 ")
+	a.Send("QUIT\r\n")
+	a.Expect("221 ")
 	select {
 	case g := <-got:
 		if !strings.HasPrefix(g, "220 ") {
@@ -147,19 +147,19 @@ func TestMaxConnIPGivesDiemsgAndCloses(t *testing.T) {
 	cdb := rulesCDB(t, t.TempDir(), "127.0.0.1:allow,MAXCONNIP=\"1\",DIEMSG=\"421 too many from you\"\n")
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), baseEnv(h), "-1", "-v", "-HR", "-l", "mx.example.org", "-x", cdb, "127.0.0.1", "0")
 	a := dial(t, srv.addr)
-	a.expect("220 ")
+	a.Expect("220 ")
 	b := dial(t, srv.addr)
-	b.expect("421 too many from you")
-	b.eof()
+	b.Expect("421 too many from you")
+	b.EOF()
 	srv.waitLog(t, regexp.MustCompile(`warning: dropping connection, per-IP limit 1 reached for 127.0.0.1\n`))
 	c := dialFrom(t, "127.0.0.2", srv.addr)
-	c.expect("220 ")
-	a.send("QUIT\r\n")
-	a.expect("221 ")
+	c.Expect("220 ")
+	a.Send("QUIT\r\n")
+	a.Expect("221 ")
 	// a's place is free again
 	srv.waitLog(t, regexp.MustCompile(`end 1 status 0\n`))
 	d := dial(t, srv.addr)
-	d.expect("220 ")
+	d.Expect("220 ")
 }
 
 // TestTermDrainsSessionsInProgress: TERM closes the listener at once; a
@@ -170,13 +170,13 @@ func TestTermDrainsSessionsInProgress(t *testing.T) {
 	env := append(baseEnv(h), "QMAIL_SMTPD_GRACE=2")
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), env, "-1", "-v", "-HR", "-l", "mx.example.org", "127.0.0.1", "0")
 	a := dial(t, srv.addr)
-	a.expect("220 ")
-	a.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n")
-	a.expect("250 ok")
-	a.expect("250 ok")
-	a.expect("354 ")
+	a.Expect("220 ")
+	a.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n")
+	a.Expect("250 ok")
+	a.Expect("250 ok")
+	a.Expect("354 ")
 	b := dial(t, srv.addr)
-	b.expect("220 ")
+	b.Expect("220 ")
 	syscall.Kill(srv.cmd.Process.Pid, syscall.SIGTERM)
 	// the listener is closed at once
 	harness.WaitFor(t, 20*time.Second, "the listening socket to close", func() bool {
@@ -187,15 +187,15 @@ func TestTermDrainsSessionsInProgress(t *testing.T) {
 		c.Close()
 		return false
 	})
-	a.send("Subject: in flight\r\n\r\nhi\r\n.\r\n")
-	if qpRE.FindStringSubmatch(a.line()) == nil {
+	a.Send("Subject: in flight\r\n\r\nhi\r\n.\r\n")
+	if qpRE.FindStringSubmatch(a.Line()) == nil {
 		t.Fatal("message in flight not accepted during the drain")
 	}
-	a.send("QUIT\r\n")
-	a.expect("221 ")
+	a.Send("QUIT\r\n")
+	a.Expect("221 ")
 	// b stays idle past the grace: 421, closed
-	b.expect("421 ")
-	b.eof()
+	b.Expect("421 ")
+	b.EOF()
 	select {
 	case <-srv.done:
 	case <-time.After(harness.Patience):
@@ -218,19 +218,19 @@ func TestControlChangeIsSeenByTheNextConnection(t *testing.T) {
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), baseEnv(h), "-1", "-HR", "-l", "mx.example.org", "127.0.0.1", "0")
 	greet := func() string {
 		c := dial(t, srv.addr)
-		g := c.line()
-		c.send("QUIT\r\n")
-		c.line()
+		g := c.Line()
+		c.Send("QUIT\r\n")
+		c.Line()
 		return g
 	}
 	rcpt := func(to string) string {
 		c := dial(t, srv.addr)
-		c.line()
-		c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<" + to + ">\r\n")
-		c.expect("250 ")
-		r := c.line()
-		c.send("QUIT\r\n")
-		c.line()
+		c.Line()
+		c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<" + to + ">\r\n")
+		c.Expect("250 ")
+		r := c.Line()
+		c.Send("QUIT\r\n")
+		c.Line()
 		return r
 	}
 	if g := greet(); g != "220 mx.example.org ESMTP" {
@@ -262,10 +262,10 @@ func TestControlChangeIsSeenByTheNextConnection(t *testing.T) {
 	write(t, h+"/control/badmailfrom", "@x.test\n")
 	runIn(t, h, "qmail-newbmf")
 	c := dial(t, srv.addr)
-	c.line()
-	c.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<u@example.org>\r\n")
-	c.expect("250 ")
-	c.expect("553 sorry, your envelope sender is in my badmailfrom list")
+	c.Line()
+	c.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<u@example.org>\r\n")
+	c.Expect("250 ")
+	c.Expect("553 sorry, your envelope sender is in my badmailfrom list")
 
 	// SIGHUP: the next session reads the files again even when their
 	// stat says nothing changed (a file put back with its old times).
@@ -308,11 +308,11 @@ func TestMaxSessionEndsATricklingClient(t *testing.T) {
 	env := append(baseEnv(h), "QMAIL_SMTPD_MAXSESSION=2")
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), env, "-1", "-v", "-HR", "-l", "mx.example.org", "127.0.0.1", "0")
 	c := dial(t, srv.addr)
-	c.expect("220 ")
+	c.Expect("220 ")
 	start := time.Now()
 	for {
-		c.send("NOOP\r\n")
-		l := c.line()
+		c.Send("NOOP\r\n")
+		l := c.Line()
 		if l == "451 timeout (#4.4.2)" {
 			break
 		}
@@ -327,7 +327,7 @@ func TestMaxSessionEndsATricklingClient(t *testing.T) {
 	if d := time.Since(start); d < 2*time.Second {
 		t.Errorf("session ended after %v, before its 2 s", d)
 	}
-	c.eof()
+	c.EOF()
 	srv.waitLog(t, regexp.MustCompile(`end 1 status 256\n`))
 }
 
@@ -348,34 +348,34 @@ func TestPanicInOneSessionHurtsNoOther(t *testing.T) {
 	cdb := rulesCDB(t, t.TempDir(), "127.0.0.2:allow,TINYMX_TEST_PANIC=\"1\"\n")
 	srv := startServer(t, bin, baseEnv(h), "-1", "-v", "-HR", "-l", "mx.example.org", "-x", cdb, "127.0.0.1", "0")
 	a := dial(t, srv.addr)
-	a.expect("220 ")
-	a.send("MAIL FROM:<a@x.test>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n")
-	a.expect("250 ")
-	a.expect("250 ")
-	a.expect("354 ")
+	a.Expect("220 ")
+	a.Send("MAIL FROM:<a@x.test>\r\nRCPT TO:<u@example.org>\r\nDATA\r\n")
+	a.Expect("250 ")
+	a.Expect("250 ")
+	a.Expect("354 ")
 	var wg sync.WaitGroup
 	for i := 0; i < 3; i++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
 			p := dialFrom(t, "127.0.0.2", srv.addr)
-			p.expect("220 ")
-			p.send("HELO boom\r\n")
-			p.expect("421 internal error")
-			p.eof()
+			p.Expect("220 ")
+			p.Send("HELO boom\r\n")
+			p.Expect("421 internal error")
+			p.EOF()
 		}()
 	}
 	wg.Wait()
-	a.send("Subject: still here\r\n\r\nhi\r\n.\r\n")
-	if qpRE.FindStringSubmatch(a.line()) == nil {
+	a.Send("Subject: still here\r\n\r\nhi\r\n.\r\n")
+	if qpRE.FindStringSubmatch(a.Line()) == nil {
 		t.Fatal("the other session's message was not accepted")
 	}
-	a.send("QUIT\r\n")
-	a.expect("221 ")
+	a.Send("QUIT\r\n")
+	a.Expect("221 ")
 	c := dial(t, srv.addr)
-	c.expect("220 ")
-	c.send("HELO fine\r\n")
-	c.expect("250 ")
+	c.Expect("220 ")
+	c.Send("HELO fine\r\n")
+	c.Expect("250 ")
 	if srv.exited() {
 		t.Fatal("server exited")
 	}
@@ -442,8 +442,8 @@ func TestRootIsRefusedWithoutQmailSmtpdRoot(t *testing.T) {
 		t.Errorf("server not running as 65534:\n%s", st)
 	}
 	c := dial(t, srv.addr)
-	c.expect("220 ")
-	if qpRE.FindStringSubmatch(c.mail("a@x.test", "u@example.org", "Subject: x\r\n\r\nhi")) == nil {
+	c.Expect("220 ")
+	if qpRE.FindStringSubmatch(mail(c, "a@x.test", "u@example.org", "Subject: x\r\n\r\nhi")) == nil {
 		t.Fatal("message as nobody not accepted")
 	}
 	b, err := os.ReadFile(filepath.Join(h, "Maildir/new", newFiles(t, h+"/Maildir")[0]))
@@ -461,10 +461,10 @@ func TestQuitSignalStopsLikeTerm(t *testing.T) {
 	h := home(t)
 	srv := startServer(t, harness.Bin(t, "qmail-smtpd-server"), baseEnv(h), "-1", "-HR", "-l", "mx.example.org", "127.0.0.1", "0")
 	c := dial(t, srv.addr)
-	c.expect("220 ")
-	c.send("QUIT\r\n")
-	c.expect("221 ")
-	c.eof()
+	c.Expect("220 ")
+	c.Send("QUIT\r\n")
+	c.Expect("221 ")
+	c.EOF()
 	syscall.Kill(srv.cmd.Process.Pid, syscall.SIGQUIT)
 	select {
 	case <-srv.done:
